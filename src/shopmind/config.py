@@ -1,0 +1,89 @@
+"""All configuration in one `Settings` object, read from the environment (``SHOPMIND_*``).
+
+Reach it through :func:`get_settings`; tests override it with :func:`override_settings`.
+Library functions take plain keyword arguments, never the settings object.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _default_datasets_dir() -> Path:
+    """``../shared/datasets`` next to the project checkout, else next to the working dir."""
+    beside_checkout = _PROJECT_ROOT.parent / "shared" / "datasets"
+    if beside_checkout.is_dir():
+        return beside_checkout
+    return Path.cwd().parent / "shared" / "datasets"
+
+
+class Settings(BaseSettings):
+    """ShopMind settings; every field can be set as ``SHOPMIND_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="SHOPMIND_", env_file=None, extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path(".shopmind"),
+        description="Where the embedded store, models and quarantine files live.",
+    )
+    store_url: str = Field(
+        default="",
+        description="sqlite:///PATH or postgresql://…; empty means SQLite under data_dir.",
+    )
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0")
+    datasets_dir: Path = Field(
+        default_factory=_default_datasets_dir,
+        validation_alias="SHOPMIND_DATA",
+        description="Folder holding the public data sets (../shared/datasets).",
+    )
+    default_shop: str = Field(default="default", min_length=1, max_length=64)
+    ingest_chunk_rows: int = Field(default=250_000, ge=1_000, le=5_000_000)
+    unknown_reference_policy: Literal["placeholder", "quarantine"] = Field(
+        default="placeholder",
+        description="What to do with an event whose user or item is not in the catalog.",
+    )
+
+    @field_validator("store_url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise ValueError(
+                f"store_url must start with sqlite:/// or postgresql://, got {value!r}"
+            )
+        return value
+
+    @property
+    def resolved_store_url(self) -> str:
+        """The store URL, defaulting to a SQLite file under ``data_dir``."""
+        return self.store_url or f"sqlite:///{self.data_dir / 'shopmind.db'}"
+
+    @property
+    def quarantine_path(self) -> Path:
+        return self.data_dir / "quarantine.jsonl"
+
+
+_override: Settings | None = None
+
+
+@lru_cache(maxsize=1)
+def _settings_from_environment() -> Settings:
+    return Settings()
+
+
+def get_settings() -> Settings:
+    """The process-wide settings: the override if one is set, else read once from the env."""
+    return _override if _override is not None else _settings_from_environment()
+
+
+def override_settings(settings: Settings | None) -> None:
+    """Use ``settings`` everywhere (tests, the CLI's global options); ``None`` resets."""
+    global _override
+    _override = settings
+    _settings_from_environment.cache_clear()

@@ -1,0 +1,1 @@
+"""Alembic migrations: a newer ShopMind opens (and upgrades) an older store."""

@@ -1,0 +1,1 @@
+"""Evaluation: splits, metrics (one module used by everything) and reports."""

@@ -1,0 +1,1 @@
+"""One recommender per file; each registers itself by name (see ``recommend.base``)."""

@@ -1,0 +1,230 @@
+"""``best``: SASRec (with item text when there is any) blended with item-item partners.
+
+The sequence model (:mod:`.sasrec`; ``sasrec_text`` when the catalog has text, which lifts
+sparse catalogs such as Amazon Beauty) reads order and recency; the partners read other
+signals — EASE (Steck 2019) the whole basket, strong on sparse catalogs; co-visitation
+the item-to-item transitions, strong where consecutive items follow each other (ML-1M).
+Their errors differ, so a score blend beats each alone — the late fusion behind the
+ensembles that won the Netflix Prize and most RecSys Challenges. Scores are standardized
+per history (z-scores) and mixed as
+
+    score = (1 − Σ w_p) · z(sasrec) + Σ_p w_p · z(partner_p),
+
+with the weights chosen on a grid by NDCG@10 on the items SASRec held out for early
+stopping (a sample of training histories' newest items; see :mod:`.sasrec`), so nothing
+outside the training data is ever looked at. Which partner matters is thus decided by the
+data, not by its name. Partners are fitted on the histories without the held-out items (to
+score the validation) and, time permitting, refitted on the full histories.
+
+Defaults hold across data sets. What depends on the data is derived from its size: a
+partner that refuses the catalog (EASE above its ``max_items``) is skipped, and the
+default time budget grows with the number of interactions
+(:func:`default_budget`), which keeps a whole leave-one-out evaluation inside the
+contract's limits (Beauty-sized data ≤ 15 min, ML-1M-sized ≤ 30 min on two CPU cores).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from shopmind.errors import InputError
+from shopmind.recommend.base import Histories, Recommender, TrainingData, create_model, register
+from shopmind.recommend.models.sasrec import SasRec, SasRecText
+from shopmind.recommend.models.sasrec_train import EpochLog
+
+logger = logging.getLogger(__name__)
+
+#: Weights tried for each partner (combinations summing to at most ``MAX_PARTNER_WEIGHT``).
+WEIGHT_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+MAX_PARTNER_WEIGHT = 1.0
+
+
+def default_budget(n_interactions: int) -> float:
+    """Seconds of fitting: 10 minutes plus 0.9 ms per interaction, at most 25 minutes.
+
+    >>> default_budget(200_000), default_budget(1_000_000)
+    (780.0, 1500.0)
+    """
+    return float(min(1500.0, 600.0 + 0.9e-3 * n_interactions))
+
+
+def partner_reserve(n_items: int) -> float:
+    """Seconds kept back from SASRec for fitting the partners twice (EASE is cubic)."""
+    return 60.0 + 2 * 60.0 * (n_items / 12_000) ** 3
+
+
+def zscore(scores: np.ndarray) -> np.ndarray:
+    """Standardize each row to mean 0 and standard deviation 1 (scales differ by model).
+
+    >>> zscore(np.array([[1.0, 2.0, 3.0]], dtype=np.float32)).round(3).tolist()
+    [[-1.225, 0.0, 1.225]]
+    """
+    mean = scores.mean(axis=1, keepdims=True)
+    std = scores.std(axis=1, keepdims=True)
+    return (scores - mean) / np.maximum(std, 1e-12)
+
+
+def ndcg_of(scores: np.ndarray, histories: Histories, targets: np.ndarray, k: int = 10
+            ) -> float:
+    """NDCG@k of one target per row; masks history items in place; ties count against."""
+    rows = np.repeat(np.arange(len(histories)), histories.lengths())
+    scores[rows, histories.items] = -np.inf
+    target = scores[np.arange(len(targets)), targets][:, None]
+    rank = (scores >= target).sum(axis=1)
+    return float(np.mean(np.where(rank <= k, 1.0 / np.log2(rank + 1.0), 0.0)))
+
+
+@register("best")
+class Best(Recommender):
+    """The strongest default: SASRec(+text), blended with EASE and co-visitation.
+
+    Parameters
+    ----------
+    sasrec_params : dict or None
+        Hyperparameters of SASRec other than the defaults (see :class:`SasRec`).
+    text : bool, default True
+        Fuse item text into SASRec (``sasrec_text``) when the data carries item text.
+    cache_dir : str or None
+        Cache of the item text vectors (see the ``text`` model).
+    partners : sequence of str, default ("ease", "covisit")
+        Registered models blended with SASRec (empty: SASRec alone).
+    partner_params : dict or None
+        Hyperparameters per partner name, e.g. ``{"ease": {"l2": 200}}``.
+    time_budget_s : float or None, default None
+        Seconds for the whole fit; None: :func:`default_budget` of the data size. SASRec
+        gets what the partners' fits (:func:`partner_reserve`) leave.
+    refit_partners : bool, default True
+        Refit the partners kept on the full histories after tuning the weights.
+    random_state : int or None
+        Seed passed to SASRec.
+
+    Attributes
+    ----------
+    weights_ : dict
+        Weight of each partner kept (partners with weight 0 are dropped).
+    valid_ndcg_ : dict
+        Validation NDCG@10 of SASRec, each partner and the blend.
+    """
+
+    sasrec_: SasRec
+    partners_: dict[str, Recommender]
+    weights_: dict[str, float]
+    #: Forwarded to the inner SASRec (see :class:`SasRec`): follow training per epoch.
+    on_epoch: Callable[[EpochLog], None] | None = None
+
+    def __init__(self, *, sasrec_params: dict[str, Any] | None = None, text: bool = True,
+                 cache_dir: str | None = None,
+                 partners: Sequence[str] = ("ease", "covisit"),
+                 partner_params: dict[str, dict[str, Any]] | None = None,
+                 time_budget_s: float | None = None, refit_partners: bool = True,
+                 random_state: int | None = 0) -> None:
+        self.sasrec_params = sasrec_params
+        self.text = text
+        self.cache_dir = cache_dir
+        self.partners = partners
+        self.partner_params = partner_params
+        self.time_budget_s = time_budget_s
+        self.refit_partners = refit_partners
+        self.random_state = random_state
+
+    def _sasrec(self, budget: float | None = None, *, text: bool = False) -> SasRec:
+        params = {"time_budget_s": budget, "random_state": self.random_state,
+                  **(self.sasrec_params or {})}
+        model = SasRecText(cache_dir=self.cache_dir, **params) if text else SasRec(**params)
+        model.on_epoch = self.on_epoch
+        return model
+
+    def _partner(self, name: str) -> Recommender:
+        return create_model(name, **(self.partner_params or {}).get(name, {}))
+
+    def _fit(self, data: TrainingData) -> None:
+        started = time.perf_counter()
+        budget = (self.time_budget_s if self.time_budget_s is not None
+                  else default_budget(len(data.histories.items)))
+        reserve = partner_reserve(data.n_items) if self.partners else 0.0
+        text = self.text and data.item_text is not None
+        self.sasrec_ = self._sasrec(max(budget - reserve, 0.0), text=text).fit(data)
+        self.partners_, self.weights_ = {}, {}
+        self.valid_ndcg_: dict[str, Any] = {"sasrec": self.sasrec_.valid_ndcg_}
+        hold = getattr(self.sasrec_, "holdout_", None)
+        if not self.partners or hold is None or not len(hold.rows):
+            return
+        valid = hold.train.take(hold.rows)
+        base = _zscores(self.sasrec_, valid)
+        fitted, scores, seconds = {}, {}, {}
+        for name in self.partners:
+            tic = time.perf_counter()
+            try:
+                fitted[name] = self._partner(name).fit(replace(data, histories=hold.train))
+            except InputError as exc:  # e.g. a catalog too large for EASE
+                logger.warning("best: partner %r skipped: %s", name, exc)
+                continue
+            seconds[name] = time.perf_counter() - tic
+            scores[name] = _zscores(fitted[name], valid)
+            self.valid_ndcg_[name] = ndcg_of(scores[name].copy(), valid, hold.targets)
+        rows = np.repeat(np.arange(len(valid)), valid.lengths())
+        for matrix in (base, *scores.values()):  # history items can never be recommended
+            matrix[rows, valid.items] = -1e6
+        names = list(scores)
+        results = {}
+        for combo in itertools.product(WEIGHT_GRID, repeat=len(names)):
+            if sum(combo) <= MAX_PARTNER_WEIGHT + 1e-9:
+                blend = (1 - sum(combo)) * base
+                for w, name in zip(combo, names, strict=True):
+                    if w:
+                        blend = blend + w * scores[name]
+                results[combo] = ndcg_of(blend, valid, hold.targets)
+        best = max(results, key=lambda c: (results[c], -sum(c)))
+        self.weights_ = {n: w for n, w in zip(names, best, strict=True) if w > 0}
+        self.valid_ndcg_["sasrec"] = results[(0.0,) * len(names)]
+        self.valid_ndcg_.update(blend=results[best], weights=self.weights_)
+        logger.info("best: validation NDCG@10 %s", self.valid_ndcg_)
+        for name in self.weights_:
+            self.partners_[name] = fitted[name]
+            elapsed = time.perf_counter() - started
+            if self.refit_partners and elapsed + seconds[name] < budget:
+                self.partners_[name] = self._partner(name).fit(data)
+        logger.info("best: fitted in %.0fs", time.perf_counter() - started)
+
+    def _score(self, histories: Histories) -> np.ndarray:
+        partner_weight = sum(self.weights_.values())
+        scores = (1 - partner_weight) * zscore(self.sasrec_.score(histories))
+        for name, model in self.partners_.items():
+            scores += self.weights_[name] * zscore(model.score(histories))
+        return scores
+
+    def _state(self) -> dict[str, np.ndarray]:
+        state = {f"sasrec.{k}": v for k, v in self.sasrec_._state().items()}
+        for name, model in self.partners_.items():
+            state.update({f"partner.{name}.{k}": v for k, v in model._state().items()})
+        return {"partner_names_": np.array(list(self.weights_), dtype=str),
+                "partner_weights_": np.array(list(self.weights_.values()), dtype=np.float64),
+                **state}
+
+    def _set_state(self, state: dict[str, np.ndarray]) -> None:
+        names = [str(n) for n in state["partner_names_"]]
+        self.weights_ = dict(zip(names, state["partner_weights_"].tolist(), strict=True))
+        self.sasrec_ = self._sasrec(text="sasrec.net.text" in state)
+        self.partners_ = {name: self._partner(name) for name in names}
+        models: list[tuple[str, Recommender]] = [("sasrec.", self.sasrec_)]
+        models += [(f"partner.{name}.", model) for name, model in self.partners_.items()]
+        for prefix, model in models:
+            model.n_items_ = self.n_items_
+            model.item_popularity_ = self.item_popularity_
+            model._set_state({k[len(prefix):]: v for k, v in state.items()
+                              if k.startswith(prefix)})
+
+
+def _zscores(model: Recommender, histories: Histories, batch: int = 2048) -> np.ndarray:
+    """Row-standardized scores of ``model`` for every history, batch by batch."""
+    out = [zscore(model.score(histories.take(np.arange(start, min(start + batch,
+                                                                   len(histories))))))
+           for start in range(0, len(histories), batch)]
+    return np.concatenate(out) if out else np.zeros((0, model.n_items_), dtype=np.float32)

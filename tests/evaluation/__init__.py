@@ -1,0 +1,1 @@
+"""Tests of shopmind.evaluation: metrics, protocols, reports."""

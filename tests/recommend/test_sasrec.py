@@ -1,0 +1,131 @@
+"""SASRec: learns a known sequential pattern, early-stops, saves and loads exactly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+pytest.importorskip("torch")
+
+from shopmind.errors import InputError
+from shopmind.features.idmap import IdMap
+from shopmind.recommend.base import Histories, Recommender, TrainingData
+from shopmind.recommend.models.sasrec import SasRec, SasRecText
+from shopmind.recommend.models.sasrec_train import auto_max_len, holdout_last
+
+N_ITEMS = 30
+TINY = dict(hidden=32, n_blocks=1, dropout=0.0, lr=5e-3, batch_sequences=64, num_threads=1)
+
+
+def cycle_data(n_users: int = 200, seed: int = 0, texts: list[str] | None = None
+               ) -> TrainingData:
+    """Every user walks the cycle 0 → 1 → … → 29 → 0 from a random start: item i is
+    always followed by i + 1."""
+    rng = np.random.default_rng(seed)
+    starts = rng.integers(0, N_ITEMS, n_users)
+    lengths = rng.integers(4, 12, n_users)
+    histories = Histories.from_lists(
+        [(s + np.arange(n)) % N_ITEMS for s, n in zip(starts, lengths, strict=True)])
+    return TrainingData(
+        users=IdMap.from_series(pl.Series([f"u{i:03d}" for i in range(n_users)])),
+        items=IdMap.from_series(pl.Series([f"i{i:02d}" for i in range(N_ITEMS)])),
+        histories=histories, item_text=texts)
+
+
+@pytest.fixture(scope="module")
+def fitted() -> SasRec:
+    return SasRec(loss="ce", max_epochs=40, patience=40, random_state=0, **TINY).fit(
+        cycle_data())
+
+
+def test_learns_the_next_item_of_a_deterministic_cycle(fitted: SasRec) -> None:
+    queries = Histories.from_lists([[(s + k) % N_ITEMS for k in range(3)]
+                                    for s in range(N_ITEMS)])
+    top, _ = fitted.recommend(queries, 1)
+    expected = (np.arange(N_ITEMS) + 3) % N_ITEMS
+    assert (top[:, 0] == expected).mean() >= 0.95
+    assert fitted.valid_ndcg_ is not None and fitted.valid_ndcg_ > 0.9
+    assert 1 <= fitted.best_epoch_ <= 40 and len(fitted.history_) >= fitted.best_epoch_
+
+
+def test_sampled_softmax_learns_the_pattern_too() -> None:
+    model = SasRec(loss="sampled", n_negatives=8, max_epochs=40, patience=40, valid_users=0,
+                   **TINY).fit(cycle_data(seed=1))
+    top, _ = model.recommend(Histories.from_lists([[5, 6, 7], [20, 21]]), 1)
+    assert top[:, 0].tolist() == [8, 22]
+
+
+def test_save_load_gives_identical_scores(fitted: SasRec, tmp_path: Path) -> None:
+    queries = Histories.from_lists([[1, 2, 3], [7], [], [29, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]])
+    loaded = Recommender.load(fitted.save(tmp_path / "sasrec"))
+    assert isinstance(loaded, SasRec) and loaded.get_params() == fitted.get_params()
+    np.testing.assert_array_equal(loaded.score(queries), fitted.score(queries))
+
+
+def test_early_stopping_and_time_budget_stop_training() -> None:
+    logs = []
+    model = SasRec(max_epochs=50, patience=50, time_budget_s=1e-9, **TINY)
+    model.on_epoch = logs.append
+    model.fit(cycle_data(n_users=40))
+    assert len(model.history_) == 1 and logs == model.history_  # budget reached after one
+    frozen = SasRec(max_epochs=50, patience=2, **{**TINY, "lr": 0.0}).fit(cycle_data(n_users=40))
+    assert len(frozen.history_) == 3 and frozen.best_epoch_ == 1  # no progress: 2 stale epochs
+
+
+def test_holdout_removes_the_newest_item_of_long_enough_histories() -> None:
+    h = Histories.from_lists([[1, 2, 3], [4, 5], [6, 7, 8, 9]])
+    split = holdout_last(h, 10, np.random.default_rng(0))
+    assert [split.train[i].tolist() for i in range(3)] == [[1, 2], [4, 5], [6, 7, 8]]
+    assert split.rows.tolist() == [0, 2] and split.targets.tolist() == [3, 9]
+    assert len(holdout_last(h, 1, np.random.default_rng(0)).rows) == 1
+
+
+def test_max_len_follows_the_length_distribution() -> None:
+    assert auto_max_len(np.full(100, 8)) == 25
+    assert auto_max_len(np.r_[np.full(98, 6), 40, 45]) == 50
+    assert auto_max_len(np.full(10, 900)) == 200
+
+
+def test_bad_parameters_are_refused() -> None:
+    with pytest.raises(InputError, match="loss"):
+        SasRec(loss="bce").fit(cycle_data(n_users=10))
+    with pytest.raises(InputError, match="divisible"):
+        SasRec(hidden=30, n_heads=4).fit(cycle_data(n_users=10))
+
+
+def test_sasrec_text_scores_a_never_seen_item_by_its_text(tmp_path: Path) -> None:
+    # Items 0-14 are dresses, 15-29 laptops; item 14 never appears in any history.
+    texts = [f"red summer dress model {i}" for i in range(15)]
+    texts += [f"gaming laptop computer {i}" for i in range(15)]
+    rng = np.random.default_rng(0)
+    seqs = [rng.choice(14, 6, replace=False) for _ in range(60)]
+    seqs += [15 + rng.choice(15, 6, replace=False) for _ in range(60)]
+    data = cycle_data(texts=texts)
+    data = TrainingData(users=IdMap.from_series(pl.Series([f"u{i}" for i in range(120)])),
+                        items=data.items, histories=Histories.from_lists(seqs),
+                        item_text=texts)
+    model = SasRecText(backend="hashing", max_epochs=15, patience=15, **TINY).fit(data)
+    scores = model.score(Histories.from_lists([[0, 3, 5], [16, 20, 22]]))
+    assert scores[0, 14] > np.max(scores[0, 15:])  # the new dress beats every laptop
+    assert scores[1, 14] < np.min(scores[1, 15:])
+    loaded = Recommender.load(model.save(tmp_path / "sasrec_text"))
+    np.testing.assert_array_equal(loaded.score(Histories.from_lists([[14]])),
+                                  model.score(Histories.from_lists([[14]])))
+
+
+def test_best_blends_on_validation_and_round_trips(tmp_path: Path) -> None:
+    pytest.importorskip("scipy")
+    from shopmind.recommend.models import covisit, ease  # noqa: F401 - register partners
+    from shopmind.recommend.models.ensemble import Best
+
+    model = Best(sasrec_params=dict(max_epochs=15, patience=15, **TINY)).fit(cycle_data())
+    assert set(model.valid_ndcg_) >= {"sasrec", "ease", "covisit", "blend"}
+    assert sum(model.weights_.values()) <= 0.7
+    queries = Histories.from_lists([[3, 4, 5], [], [28, 29]])
+    top, _ = model.recommend(queries, 1)
+    assert top[0, 0] == 6 and top[2, 0] == 0
+    loaded = Recommender.load(model.save(tmp_path / "best"))
+    np.testing.assert_allclose(loaded.score(queries), model.score(queries), rtol=1e-5)
