@@ -119,6 +119,24 @@ def test_ignore_policy_counts_a_key_repeated_in_one_frame_once(store: Store) -> 
     assert store.read_table(SHOP, "events")["user_id"].to_list() == ["u1"]
 
 
+def test_new_old_and_mixed_event_chunks_in_turn_are_each_counted_right(store: Store) -> None:
+    # PostgreSQL first tries a plain COPY of events and falls back to a merge on a conflict;
+    # whichever path a chunk takes, the counts and the stored rows must be the same.
+    sequence = [
+        (events((1, "u1", "i1", "view"), (2, "u1", "i2", "view")), 2),  # all new
+        (events((2, "u9", "i9", "cart"), (3, "u2", "i3", "view")), 1),  # one stored already
+        (events((4, "u3", "i4", "view"), (5, "u3", "i5", "cart")), 2),  # all new again
+        (events((1, "u8", "i8", "view"), (5, "u8", "i8", "view")), 0),  # all stored
+        (events((6, "u4", "i6", "view")), 1),
+    ]
+    for frame, new_rows in sequence:
+        assert store.apply_chunk(SHOP, Chunk(frames={"events": frame})) == {"events": new_rows}
+    got = by_key("events", store.read_table(SHOP, "events"))
+    assert got["event_key"].to_list() == [1, 2, 3, 4, 5, 6]
+    assert got["user_id"].to_list() == ["u1", "u1", "u2", "u3", "u3", "u4"]
+    assert store.apply_chunk("other", Chunk(frames={"events": sequence[0][0]})) == {"events": 2}
+
+
 def test_update_policy_overwrites_and_counts_inserted_plus_updated(store: Store) -> None:
     first = items(("i1", "old", False), ("i2", "b", False))
     assert store.apply_chunk(SHOP, Chunk(frames={"items": first})) == {"items": 2}

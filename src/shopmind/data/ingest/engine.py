@@ -267,13 +267,23 @@ def ingest_batches(
                 first = False
             frame = mapping.apply(raw, spec, source=source)
             result = validate_frame(spec, frame, source=source)
-            yield _Prepared(raw.height, numbered, frame, result.accepted, result.rejected)
+            prepared_batch = _Prepared(raw.height, numbered, frame, result.accepted,
+                                       result.rejected)
+            if unknown != "quarantine":
+                # Keys, in-batch dedupe and placeholders need no store reads under this
+                # policy, so they run ahead too, overlapping with the store's write.
+                prepared_batch.chunk, prepared_batch.dropped = writer.chunk(result.accepted)
+            yield prepared_batch
 
     for batch in _run_ahead(prepared()):
         accepted, rejected = batch.accepted, batch.rejected
-        if unknown == "quarantine" and not accepted.is_empty():
-            accepted, rejected = writer.reject_unknown_references(batch.frame, accepted, rejected)
-        chunk, dropped = writer.chunk(accepted)
+        if batch.chunk is not None:
+            chunk, dropped = batch.chunk, batch.dropped
+        else:
+            if unknown == "quarantine" and not accepted.is_empty():
+                accepted, rejected = writer.reject_unknown_references(
+                    batch.frame, accepted, rejected)
+            chunk, dropped = writer.chunk(accepted)
         chunk.frames["quarantine"] = quarantine_frame(rejected, source, spec.name)
         rows_done = batch.last_row
         chunks_done += 1
@@ -302,13 +312,15 @@ def ingest_batches(
     return summary
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Prepared:
     rows_read: int
     last_row: int
     frame: pl.DataFrame
     accepted: pl.DataFrame
     rejected: pl.DataFrame
+    chunk: Chunk | None = None  # built ahead when no store read is needed
+    dropped: int = 0
 
 
 _DONE = object()

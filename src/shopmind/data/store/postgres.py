@@ -154,6 +154,8 @@ class PostgresStore(Store):
             raise ConfigError(f"schema must be 1 to 63 characters, got {self.schema!r}")
         self.url = url
         self._stage_ids = itertools.count()
+        # tables for which a plain COPY of new rows is still worth trying (see _write)
+        self._copy_direct: dict[str, bool] = {}
         self._conn = self._connect(autocommit=True)
 
     def _connect(self, *, autocommit: bool) -> psycopg.Connection[Any]:
@@ -254,8 +256,29 @@ class PostgresStore(Store):
             copy.write(_csv_bytes(frame))
         return stage
 
+    def _copy_new_rows(self, cur: psycopg.Cursor[Any], shop_id: str, table: StoredTable,
+                       rows: pl.DataFrame) -> int | None:
+        """COPY ``rows`` straight into ``table`` if none of their keys is stored yet.
+
+        The fast path of an append-only log: no staging table, no merge. It runs inside a
+        savepoint; when a key is already stored the COPY fails with a unique violation,
+        the savepoint rolls back and ``None`` tells the caller to merge instead.
+        """
+        frame = rows.select(pl.lit(shop_id).alias("shop_id"), *table.columns)
+        copy_sql = sql.SQL("COPY {table} ({columns}) FROM STDIN (FORMAT csv)").format(
+            table=sql.Identifier(table.name), columns=_ident("shop_id", *table.columns)
+        )
+        try:
+            with cur.connection.transaction(), cur.copy(copy_sql) as copy:
+                copy.write(_csv_bytes(frame))
+        except psycopg.errors.UniqueViolation:
+            return None
+        except psycopg.errors.CharacterNotInRepertoire as exc:
+            raise StoreError(_nul_message(table.name, rows) or str(exc)) from exc
+        return rows.height
+
     def _write(self, cur: psycopg.Cursor[Any], shop_id: str, name: str, frame: pl.DataFrame,
-               policy: str) -> int:
+               policy: str, *, optimistic: bool = False) -> int:
         table = stored_table(name)
         rows = _cast_to_storage(table, to_storage_frame(name, frame))
         if policy == "update":
@@ -267,11 +290,20 @@ class PostgresStore(Store):
         # In key order, concurrent writers lock rows in the same order (no deadlocks) and the
         # index inserts land near each other. Stable, so the first of equal keys stays first.
         rows = rows.sort(list(table.key), maintain_order=True)
+        if optimistic and self._copy_direct.get(name, True):
+            written = self._copy_new_rows(cur, shop_id, table, rows)
+            if written is not None:
+                return written
+            # Some rows were there already: merge this chunk, and the next ones until a
+            # chunk turns out to hold only new rows again.
         try:
             stage = self._copy_in(cur, table, table.columns, rows)
         except psycopg.errors.CharacterNotInRepertoire as exc:
             raise StoreError(_nul_message(name, rows) or str(exc)) from exc
         cur.execute(_merge_sql(table, stage, policy), (shop_id,))
+        if optimistic:
+            # All rows new again (a fresh file after a re-ingest): go back to plain COPY.
+            self._copy_direct[name] = cur.rowcount == rows.height
         return cur.rowcount
 
     def apply_chunk(self, shop_id: str, chunk: Chunk) -> dict[str, int]:
@@ -281,7 +313,10 @@ class PostgresStore(Store):
                 changed[f"{name}_placeholders"] = self._write(cur, shop_id, name, frame, "ignore")
             for name, frame in chunk.frames.items():
                 policy = stored_table(name).on_conflict
-                changed[name] = self._write(cur, shop_id, name, frame, policy)
+                # Events are an append-only log keyed by content: a new file's rows are
+                # nearly always new, so they are first tried with a plain COPY.
+                changed[name] = self._write(cur, shop_id, name, frame, policy,
+                                            optimistic=name == "events")
             if chunk.progress is not None:
                 p = chunk.progress
                 cur.execute(
