@@ -165,6 +165,11 @@ def write_markdown(path: Path, payload: dict[str, Any]) -> None:
     path.write_text(f"{head}{START}\n{block}\n{END}{rest.split(END, 1)[1]}")
 
 
+def _job_model(row_model: str) -> str:
+    """The job that produced a result row (``pipeline`` also yields ``pipeline-nodiversity``)."""
+    return "pipeline" if row_model.startswith("pipeline") else row_model
+
+
 def _get(row: dict[str, Any], dotted: str) -> Any:
     value: Any = row
     for key in dotted.split("."):
@@ -225,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout-s", type=float, default=3600.0)
     parser.add_argument("--recbole-python", default="/tmp/recbole-venv/bin/python",
                         help="Python of a venv with recbole and torch==2.13.0.")
+    parser.add_argument("--merge", action="store_true",
+                        help="Keep the rows of --json for (data set, model) pairs not re-run "
+                             "now, so a long benchmark can run in parts.")
     parser.add_argument("--job", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s",
@@ -253,6 +261,14 @@ def main(argv: list[str] | None = None) -> int:
             for row in _spawn(dataset, model, args):
                 rows.append(row)
                 logger.info("   %s: %s", row["model"], row.get("metrics", row.get("error")))
+    if args.merge and args.json.is_file():
+        earlier = json.loads(args.json.read_text())
+        if earlier.get("quick") == args.quick:
+            rerun = {(dataset, model) for dataset in datasets for model in wanted}
+            kept = [r for r in earlier["results"]
+                    if (r["dataset"], _job_model(r["model"])) not in rerun]
+            rows = kept + rows
+            notes = sorted(set(earlier.get("notes", [])) | set(notes))
     payload = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "quick": args.quick,
