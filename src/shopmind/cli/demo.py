@@ -104,6 +104,11 @@ def demo(
     recommendations: Annotated[
         bool, typer.Option(help="Also evaluate, train and show recommendations.")
     ] = True,
+    serve: Annotated[
+        bool, typer.Option(help="End by serving the demo shop over HTTP until Ctrl-C "
+                                "(--no-serve returns at once, for scripts and CI).")
+    ] = True,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to serve on.")] = 8000,
 ) -> None:
     """Generate the demo shop into the embedded store, ingest it, profile it, summarize it."""
     from shopmind.features.profiles import compute_and_store_profiles
@@ -126,3 +131,9 @@ def demo(
     console.print(f"[green]Demo finished in {time.perf_counter() - started:.0f} s.[/] "
                   f"Try: shopmind profile USER_ID --shop {shop} · "
                   f"shopmind recommend USER_ID --shop {shop}")
+    if serve:
+        from shopmind.cli.demo_serve import demo_serve, example_ids
+
+        with settings_store() as store:
+            user_id, item_id = example_ids(store, shop)
+        demo_serve(shop, user_id, item_id, port=port)

@@ -241,11 +241,15 @@ class RecommendationPipeline:
         catalog = self.catalog_
         items = np.array([i for i, _ in slots], dtype=np.int64)
         origins = [o for _, o in slots]
-        lookup = group.select("item", "_score", "ui_events", "ui_carted", "uc_share",
-                              "item_trend")
-        aligned = pl.DataFrame({"item": items.astype(np.int32)}).join(
-            lookup, on="item", how="left", maintain_order="left").fill_null(0)
-        feats = {c: aligned[c].to_numpy() for c in aligned.columns}
+        # align the candidates' features with the final slots (pins may not be candidates);
+        # plain NumPy: this runs once per user on the serving path
+        position = {int(item): i for i, item in enumerate(group["item"].to_numpy())}
+        rows = np.array([position.get(int(i), -1) for i in items], dtype=np.int64)
+        feats: dict[str, np.ndarray] = {"item": items}
+        for column in ("_score", "ui_events", "ui_carted", "uc_share", "item_trend"):
+            values = np.nan_to_num(group[column].to_numpy().astype(np.float64))
+            feats[column] = np.where(rows >= 0, values[np.maximum(rows, 0)], 0.0) if len(
+                values) else np.zeros(len(items))
         if explain:
             start, end = context.histories.indptr[row], context.histories.indptr[row + 1]
             reasons = explain_user(items, origins, feats, context.histories.items[start:end],

@@ -129,7 +129,7 @@ def place_pins_and_promotions(catalog: ItemCatalog, ranked: list[int], k: int,
             pins.append((position, index))
     pinned = {index for _, index in pins}
     promoted = [int(i) for i in catalog.ids.to_index(list(rules.promotions))
-                if i >= 0 and allowed[i] and int(i) not in pinned]
+                if i >= 0 and allowed[i] and int(i) not in pinned] if rules.promotions else []
     n_promo = min(len(promoted), round(rules.promotion_share * k))
     fresh = [i for i in promoted if i not in ranked[: k - len(pins)]][:n_promo]
     # promotions take the last slots of the page, keeping the best-ranked items on top

@@ -32,6 +32,7 @@ from shopmind.data.ingest.validate import ROW, validate_frame
 from shopmind.data.schema import TABLES, Shop, TableSpec
 from shopmind.data.store.base import Chunk, IngestProgress, Store
 from shopmind.errors import InputError
+from shopmind.text.pii import scrub_column
 
 UnknownPolicy = Literal["placeholder", "quarantine"]
 ProgressCallback = Callable[[int], None]
@@ -186,6 +187,22 @@ class _BatchWriter:
         return chunk, dropped
 
 
+def validated_chunk(store: Store, shop_id: str, table: str, accepted: pl.DataFrame,
+                    unknown: UnknownPolicy = "placeholder") -> tuple[Chunk, int]:
+    """The chunk :func:`ingest_batches` writes for rows that are already valid.
+
+    For records validated one by one at an edge against the same schema (the HTTP API's
+    pydantic models): ``accepted`` holds the table's canonical, typed columns. Keys,
+    in-batch de-duplication and placeholders are exactly those of an ingest; rows naming
+    unknown users/items under the ``quarantine`` policy are not handled here (use
+    :func:`ingest_batches`). Returns the chunk and the in-batch duplicates dropped.
+    """
+    if unknown != "placeholder":
+        raise InputError("validated_chunk creates placeholders; use ingest_batches for the "
+                         "'quarantine' policy")
+    return _BatchWriter(store, shop_id, _table_spec(table), unknown).chunk(accepted)
+
+
 def _split_orders(rows: pl.DataFrame) -> dict[str, pl.DataFrame]:
     """Order rows (one per line) → ``orders`` (one per order) and ``order_lines``."""
     lines = rows.filter(pl.col("item_id").is_not_null()).select(
@@ -267,12 +284,13 @@ def ingest_batches(
                 first = False
             frame = mapping.apply(raw, spec, source=source)
             result = validate_frame(spec, frame, source=source)
-            prepared_batch = _Prepared(raw.height, numbered, frame, result.accepted,
-                                       result.rejected)
+            accepted = scrub_column(result.accepted, "text") if spec.name == "reviews" \
+                else result.accepted
+            prepared_batch = _Prepared(raw.height, numbered, frame, accepted, result.rejected)
             if unknown != "quarantine":
                 # Keys, in-batch dedupe and placeholders need no store reads under this
                 # policy, so they run ahead too, overlapping with the store's write.
-                prepared_batch.chunk, prepared_batch.dropped = writer.chunk(result.accepted)
+                prepared_batch.chunk, prepared_batch.dropped = writer.chunk(accepted)
             yield prepared_batch
 
     for batch in _run_ahead(prepared()):

@@ -29,15 +29,29 @@ from __future__ import annotations
 
 import abc
 import logging
+from contextlib import AbstractContextManager
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from shopmind.errors import InputError
 from shopmind.recommend.base import Histories, Recommender, TrainingData, register
 
 logger = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def _controller() -> ThreadpoolController:
+    # Scanning the loaded libraries costs milliseconds: do it once, not on every request.
+    return ThreadpoolController()
+
+
+def _one_blas_thread() -> AbstractContextManager[Any]:
+    """Limit BLAS to one thread (implicit's solvers parallelize themselves)."""
+    return _controller().limit(limits=1, user_api="blas")
 
 
 class _ImplicitFactorization(Recommender):
@@ -126,13 +140,13 @@ class ALS(_ImplicitFactorization):
         if solver is None or solver.item_factors is not self.item_factors_:
             from implicit.cpu.als import AlternatingLeastSquares
 
-            with threadpool_limits(1, "blas"):
+            with _one_blas_thread():
                 solver = AlternatingLeastSquares(
                     factors=self.item_factors_.shape[1], regularization=self.regularization,
                     alpha=self.alpha_, num_threads=self.num_threads)
             solver.item_factors = self.item_factors_
             self._solver = solver
-        with threadpool_limits(1, "blas"):
+        with _one_blas_thread():
             return solver.recalculate_user(np.arange(len(histories)),
                                            self._confidence(histories))
 
@@ -148,7 +162,7 @@ class ALS(_ImplicitFactorization):
                             else max(1.0, self.AUTO_POSITIVE_SHARE / density))
         logger.info("als: confidence alpha %.3g (density %.2g)", self.alpha_, density)
         rng = np.random.default_rng(self.random_state)
-        with threadpool_limits(1, "blas"):
+        with _one_blas_thread():
             model = AlternatingLeastSquares(
                 factors=self.factors, regularization=self.regularization, alpha=self.alpha_,
                 iterations=self.iterations, num_threads=self.num_threads, random_state=rng)
@@ -207,7 +221,7 @@ class BPR(_ImplicitFactorization):
 
         self._check_common()
         rng = np.random.default_rng(self.random_state)
-        with threadpool_limits(1, "blas"):
+        with _one_blas_thread():
             model = BayesianPersonalizedRanking(
                 factors=self.factors, learning_rate=self.learning_rate,
                 regularization=self.regularization, iterations=self.iterations,

@@ -1,0 +1,74 @@
+"""``/v1/items``: catalog upserts, similar items and items bought together."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import orjson
+import polars as pl
+from fastapi import APIRouter, Path, Query
+from starlette.concurrency import run_in_threadpool
+
+from shopmind.serve.deps import ModelDep, RuntimeDep, WriteKey
+from shopmind.serve.fresh import FreshItem, item_text
+from shopmind.serve.http import ApiError
+from shopmind.serve.lists import request_rules
+from shopmind.serve.schemas import Accepted, ErrorOut, ItemListOut, ItemScoreOut, ItemsIn
+
+router = APIRouter(prefix="/v1/items", tags=["items"])
+ItemId = Annotated[str, Path(min_length=1, max_length=256)]
+K = Annotated[int, Query(ge=1, le=200)]
+
+
+def items_frame(body: ItemsIn) -> pl.DataFrame:
+    rows = [item.model_dump() for item in body.items]
+    for row in rows:
+        row["attributes"] = orjson.dumps(row["attributes"]).decode()
+    return pl.DataFrame(rows, schema={
+        "item_id": pl.String, "title": pl.String, "description": pl.String,
+        "category": pl.String, "brand": pl.String, "price": pl.Float64, "currency": pl.String,
+        "stock": pl.Int64, "attributes": pl.String, "created_at": pl.Datetime("us", "UTC")})
+
+
+@router.post("", response_model=Accepted, status_code=201,
+             responses={413: {"model": ErrorOut}, 422: {"model": ErrorOut}})
+async def upsert_items(body: ItemsIn, key: WriteKey, runtime: RuntimeDep) -> Accepted:
+    """Insert or update catalog items. A new item is recommendable at once (by its text)."""
+    limit = runtime.settings.serve_max_batch
+    if len(body.items) > limit:
+        raise ApiError(413, f"a batch holds at most {limit:,} items, got {len(body.items):,}")
+    frame = items_frame(body)
+    await runtime.store_rows(key.shop_id, "items", frame)
+    model = runtime.registry.get(key.shop_id)
+    if model is not None:
+        model.update_known_items(frame)
+        new = [FreshItem(i.item_id, i.title, i.category, i.price, i.stock,
+                         item_text(i.title, i.brand, i.category, i.description))
+               for i in body.items if i.item_id not in model.item_index]
+        await run_in_threadpool(model.fresh.add, new)  # embedding may take a while
+    return Accepted(accepted=len(body.items), duplicates=0)
+
+
+def _known(model: ModelDep, item_id: str) -> None:
+    if not model.knows_item(item_id):
+        raise ApiError(404, f"item '{item_id}' is not in this shop's catalog")
+
+
+@router.get("/{item_id}/similar", response_model=ItemListOut,
+            responses={404: {"model": ErrorOut}})
+def similar(item_id: ItemId, model: ModelDep, k: K = 10) -> ItemListOut:
+    """Items most like this one (item kNN on behaviour; text for items new since training)."""
+    _known(model, item_id)
+    found = model.similar(item_id, k, request_rules(None, None, ()))
+    return ItemListOut(item_id=item_id, model_version=model.version,
+                       items=[ItemScoreOut(item_id=s.item_id, score=s.score) for s in found])
+
+
+@router.get("/{item_id}/bought-together", response_model=ItemListOut,
+            responses={404: {"model": ErrorOut}})
+def bought_together(item_id: ItemId, model: ModelDep, k: K = 10) -> ItemListOut:
+    """Items shoppers interact with in the same sessions as this one (co-visitation)."""
+    _known(model, item_id)
+    found = model.bought_together(item_id, k, request_rules(None, None, ()))
+    return ItemListOut(item_id=item_id, model_version=model.version,
+                       items=[ItemScoreOut(item_id=s.item_id, score=s.score) for s in found])
