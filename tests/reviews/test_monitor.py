@@ -1,0 +1,53 @@
+"""Spike detector: fires on an injected spike, stays quiet on stationary noise (rate measured)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import polars as pl
+
+from shopmind.reviews.alerts import load_alerts, run_alerts
+from shopmind.reviews.monitor import SpikeDetector, find_alerts, negative_share_trend
+from shopmind.reviews.simulate import START, simulate_reviews
+
+simulate = simulate_reviews
+
+
+def test_trend_counts_every_window() -> None:
+    trend = negative_share_trend(simulate(2, 5, 0.2, seed=1), "item_id")
+    assert trend.height == 10
+    assert (trend["negatives"] <= trend["reviews"]).all()
+
+
+def test_fires_on_an_injected_spike() -> None:
+    scores = simulate(20, 20, 0.1, seed=2, spike=(3, 15, 0.45))
+    alerts, _ = find_alerts(scores, "item_id")
+    hits = alerts.filter((pl.col("group") == "g3")
+                         & (pl.col("window_start") == START + timedelta(weeks=15)))
+    assert hits.height == 1
+    assert hits["p_value"].item() < 1e-4
+
+
+def test_false_alarm_rate_on_stationary_noise_is_about_alpha() -> None:
+    detector = SpikeDetector(alpha=0.001)
+    tested_total = alarms = 0
+    for seed in range(3):
+        _, tested = find_alerts(simulate(200, 30, 0.1, seed=10 + seed), "item_id", detector)
+        tested_total += tested["p_value"].is_not_null().sum()
+        alarms += int(tested["alert"].sum())
+    rate = alarms / tested_total
+    assert tested_total > 15_000
+    assert rate <= 0.002, f"false-alarm rate {rate:.4f} over {tested_total} tests"
+
+
+def test_alerts_are_saved_with_a_plot(tmp_path: Path) -> None:
+    scores = simulate(3, 12, 0.1, seed=3, spike=(0, 10, 0.6)).with_columns(
+        pl.lit("Beauty").alias("category"))
+    found = run_alerts(scores, tmp_path)
+    assert any(a["group"] == "g0" for a in found)
+    for alert in found:
+        png = Path(alert["plot"])
+        assert png.is_file() and png.read_bytes()[:4] == b"\x89PNG"
+    assert len(load_alerts(tmp_path)) == len(found)
+    assert load_alerts(tmp_path / "none") == []

@@ -1,0 +1,72 @@
+"""Sentiment models: known answers in both languages, odd inputs, persistence, registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from shopmind.errors import InputError, NotFittedError, UnknownNameError
+from shopmind.reviews import available_models, create_model, load_model
+from shopmind.reviews.ngram_model import NgramSentiment
+from shopmind.reviews.stack_model import StackedSentiment
+
+POSITIVE = ["质量非常好，物流也快，很满意，下次还会买", "宝贝收到了，很喜欢，性价比超高，推荐购买",
+            "Love it! Works great and sounds amazing.", "Excellent product, very happy with it"]
+NEGATIVE = ["质量太差了，用了两天就坏了，非常失望", "垃圾产品，客服不理人，千万别买",
+            "Terrible. Stopped working after a week, waste of money.",
+            "Very disappointed, it keeps disconnecting and support was useless."]
+
+
+def test_clear_reviews_in_both_languages(ngram_model: NgramSentiment) -> None:
+    assert ngram_model.predict(POSITIVE).tolist() == [1] * len(POSITIVE)
+    assert ngram_model.predict(NEGATIVE).tolist() == [0] * len(NEGATIVE)
+
+
+def test_odd_inputs_give_results(ngram_model: NgramSentiment) -> None:
+    odd = ["", "😀😀😀👍", "这个 speaker 音质 great，但是 wifi 老是断", "好" * 1_000_000]
+    proba = ngram_model.predict_proba(odd)
+    assert proba.shape == (4,) and np.isfinite(proba).all()
+    assert ((proba >= 0) & (proba <= 1)).all()
+    assert ngram_model.predict_proba([]).shape == (0,)
+
+
+def test_save_and_load_give_the_same_scores(ngram_model: NgramSentiment, tmp_path: Path
+                                            ) -> None:
+    folder = ngram_model.save(tmp_path / "m")
+    again = load_model(folder)
+    texts = POSITIVE + NEGATIVE
+    np.testing.assert_allclose(again.predict_proba(texts), ngram_model.predict_proba(texts),
+                               rtol=1e-5)
+
+
+def test_stack_chooses_on_validation_and_round_trips(
+        bilingual_sample: tuple[list[str], np.ndarray], tmp_path: Path) -> None:
+    texts, labels = bilingual_sample
+    model = StackedSentiment(backend="hashing", C_grid=(4.0,)).fit(texts[:1500], labels[:1500])
+    report = model.validation_
+    assert report["winner"] in ("ngram", "embedding", "stack")
+    assert set(report["candidates"]) == {"ngram", "embedding", "stack"}
+    assert report["margin_macro_f1"] >= 0
+    # 1,500 reviews hold few English negatives: check the Chinese ones
+    assert model.predict(POSITIVE[:2] + NEGATIVE[:2]).tolist() == [1, 1, 0, 0]
+    again = load_model(model.save(tmp_path / "stack"))
+    np.testing.assert_allclose(again.predict_proba(NEGATIVE), model.predict_proba(NEGATIVE),
+                               rtol=1e-5)
+
+
+def test_user_errors_are_clear() -> None:
+    with pytest.raises(UnknownNameError, match=r"available: .*stack"):
+        create_model("bert")
+    assert {"ngram", "embedding", "stack"} <= set(available_models())
+    with pytest.raises(NotFittedError):
+        NgramSentiment().predict(["x"])
+    with pytest.raises(InputError, match="both 0 and 1"):
+        NgramSentiment().fit(["a", "b"], [1, 1])
+    with pytest.raises(InputError, match="must be 0"):
+        NgramSentiment().fit(["a", "b"], [1, 5])
+    with pytest.raises(InputError, match="one label each"):
+        NgramSentiment().fit(["a", "b"], [1])
+    with pytest.raises(InputError, match=r"model\.json missing"):
+        load_model("/nonexistent/folder")

@@ -1,0 +1,64 @@
+"""PII scrubbing: each kind is replaced by its placeholder; look-alikes are left alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from shopmind.text.pii import china_id_ok, luhn_ok, scrub, scrub_report
+
+
+@pytest.mark.parametrize(("text", "expected", "kind"), [
+    ("请联系我 13812345678 谢谢", "请联系我 [PHONE] 谢谢", "phone"),
+    ("电话+86 138-1234-5678", "电话[PHONE]", "phone"),
+    ("座机 010-62345678", "座机 [PHONE]", "phone"),
+    ("call +44 20 7946 0958 today", "call [PHONE] today", "phone"),
+    ("call (415) 555-0132", "call [PHONE]", "phone"),
+    ("reach me at jane.doe+shop@mail.example.co.uk.", "reach me at [EMAIL].", "email"),
+    ("身份证号11010519491231002X", "身份证号[ID_CARD]", "id_card"),
+    ("card 4111 1111 1111 1111 exp 12/28", "card [CARD] exp 12/28", "card"),
+    ("银联卡6212-2640-0000-0000-006", "银联卡[CARD]", "card"),
+    ("收货地址：上海市浦东新区世纪大道100号。", "收货地址：[ADDRESS]。", "address"),
+    ("地址：北京市朝阳区建国路88号3单元502室", "地址：[ADDRESS]", "address"),
+    ("ship to 221 Baker Street, Apt 2B please", "ship to [ADDRESS] please", "address"),
+])
+def test_each_kind_is_replaced_by_its_placeholder(text: str, expected: str, kind: str) -> None:
+    result = scrub_report(text)
+    assert result.text == expected
+    assert result.counts == {kind: 1}
+
+
+@pytest.mark.parametrize("text", [
+    "订单号 202311240001234567，已发货",  # order number: long digit run
+    "order #112-4567890-1234567 arrived",  # Amazon-style order id
+    "tracking 1Z999AA10123456784",
+    "price ¥1299.00, was $19.99, 买了3件共388元",
+    "110105194912310021 是订单号",  # ID-card shape, wrong check digit
+    "4111111111111112",  # card shape, fails Luhn
+    "5月20日到货，2023-05-12 生产",
+    "version 10.0.19041.1, model WH-1000XM4",
+    "rated 4.5/5 by 1,234 people",
+    "13812345678901",  # 14 digits: not a mobile number
+])
+def test_near_misses_are_untouched(text: str) -> None:
+    assert scrub(text) == text
+
+
+def test_checksums() -> None:
+    assert luhn_ok("79927398713") and not luhn_ok("79927398710")
+    assert china_id_ok("11010519491231002X")
+    assert not china_id_ok("110105194913310028")  # month 13
+
+
+def test_several_kinds_and_no_raw_text_in_the_report() -> None:
+    text = "张三 13912345678, zhang@example.com, 卡号 5500 0000 0000 0004"
+    result = scrub_report(text)
+    assert result.text == "张三 [PHONE], [EMAIL], 卡号 [CARD]"
+    assert result.counts == {"phone": 1, "email": 1, "card": 1}
+    assert "13912345678" not in repr(result)
+
+
+def test_empty_none_and_huge_text() -> None:
+    assert scrub(None) == "" and scrub("") == ""
+    huge = "质量很好 " * 200_000 + "13812345678"
+    out = scrub(huge)
+    assert out.endswith("[PHONE]") and len(out) < len(huge)
