@@ -45,10 +45,49 @@ class Settings(BaseSettings):
     )
     default_shop: str = Field(default="default", min_length=1, max_length=64)
     ingest_chunk_rows: int = Field(default=250_000, ge=1_000, le=5_000_000)
+    search_embedding_backend: str = Field(
+        default="e5",
+        description="Embedding backend of product search (e5, use, hashing, …).",
+    )
     unknown_reference_policy: Literal["placeholder", "quarantine"] = Field(
         default="placeholder",
         description="What to do with an event whose user or item is not in the catalog.",
     )
+    # -- serving (``shopmind serve``) ------------------------------------------------------
+    realtime_url: str = Field(
+        default="memory://",
+        description="Realtime session state: memory:// (one embedded process) or redis://….",
+    )
+    serve_max_body_bytes: int = Field(default=1_048_576, ge=1_024, le=100_000_000)
+    serve_max_batch: int = Field(default=1_000, ge=1, le=100_000,
+                                 description="Most events or items one request may carry.")
+    serve_rate_limit_rps: float = Field(default=200.0, gt=0,
+                                        description="Sustained requests per second per key.")
+    serve_rate_limit_burst: int = Field(default=400, ge=1)
+    serve_model_poll_s: float = Field(default=2.0, gt=0, le=3600,
+                                      description="How often LATEST pointers are checked.")
+    serve_snapshot_refresh_s: float = Field(
+        default=300.0, gt=0,
+        description="How often stored histories are re-read; below the session TTL (1800 s), "
+                    "so no event drops out of view between a session expiring and a refresh.",
+    )
+    serve_text_backend: str = Field(default="hashing",
+                                    description="Embedding backend for items new since training.")
+
+    @field_validator("serve_snapshot_refresh_s")
+    @classmethod
+    def _refresh_below_session_ttl(cls, value: float) -> float:
+        if value >= 1800:
+            raise ValueError(f"serve_snapshot_refresh_s must be below the 1800 s session TTL, "
+                             f"got {value}")
+        return value
+
+    @field_validator("realtime_url")
+    @classmethod
+    def _known_realtime(cls, value: str) -> str:
+        if not value.startswith(("memory://", "redis://", "rediss://", "unix://")):
+            raise ValueError(f"realtime_url must be memory:// or redis://…, got {value!r}")
+        return value
 
     @field_validator("store_url")
     @classmethod
@@ -65,8 +104,18 @@ class Settings(BaseSettings):
         return self.store_url or f"sqlite:///{self.data_dir / 'shopmind.db'}"
 
     @property
+    def embedding_cache_dir(self) -> Path:
+        """Where text vectors are cached by content hash."""
+        return self.data_dir / "embeddings"
+
+    @property
     def quarantine_path(self) -> Path:
         return self.data_dir / "quarantine.jsonl"
+
+    @property
+    def api_keys_path(self) -> Path:
+        """Hashed API keys of every shop (next to the models, which replicas share too)."""
+        return self.data_dir / "api_keys.json"
 
 
 _override: Settings | None = None

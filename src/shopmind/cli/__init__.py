@@ -66,9 +66,13 @@ def _register() -> None:
     from shopmind.cli.demo import demo
     from shopmind.cli.evaluate import evaluate
     from shopmind.cli.ingest import ingest
+    from shopmind.cli.keys import keys_app
     from shopmind.cli.profile import profile, profiles
     from shopmind.cli.quarantine import quarantine
     from shopmind.cli.recommend import recommend, train
+    from shopmind.cli.reviews import classify, eval_sentiment, reviews_app
+    from shopmind.cli.search import eval_search, search
+    from shopmind.cli.serve import serve
 
     app.command(help="Generate the demo shop, ingest it, profile users and print a summary.")(
         demo)
@@ -84,6 +88,17 @@ def _register() -> None:
     app.command(help="Recommend items for a user, with a reason for each.")(recommend)
     app.command(help="Evaluate a model offline (full ranking) and write JSON results.")(
         evaluate)
+    app.add_typer(reviews_app, name="reviews",
+                  help="Review intelligence: train sentiment, analyze reviews, list alerts.")
+    app.command("eval-sentiment", help="Train the default sentiment model on a CSV and score "
+                "another (accuracy, macro-F1, texts/s) as JSON.")(eval_sentiment)
+    app.command(help="Predict category paths and tags of product texts.")(classify)
+    app.command(help="Search the catalog (zh/en), with filters, facets and reasons.")(search)
+    app.command("eval-search", help="Evaluate product search on relevance judgments "
+                "(NDCG@10, recall@100, p99) and write JSON.")(eval_search)
+    app.command(help="Serve the HTTP API (recommendations, events, items) until Ctrl-C.")(
+        serve)
+    app.add_typer(keys_app, name="keys", help="Create, revoke and list API keys.")
 
 
 _register()
