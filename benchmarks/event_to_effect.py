@@ -13,7 +13,6 @@ Writes ``{"p50_ms", "p99_ms", "n", …, "peer": {…}}``.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import tempfile
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
+from results_io import write_results
 from serve_harness import api_key, demo_tables, load_tables, machine, server, train
 from shopmind.client import NODELAY
 from shopmind.recommend.pipeline import PipelineConfig
@@ -97,9 +97,7 @@ def main() -> None:
                         "realtime": "in-process", "workers": 1,
                         "event": "purchase of the list's first item; reflected = gone"},
               "machine": machine()}
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    write_results(args.json, result)
 
 
 if __name__ == "__main__":

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import tempfile
 from pathlib import Path
 
+from results_io import write_results
 from serve_harness import api_key, demo_tables, load_tables, machine, run_load, server
 from shopmind.data.store import open_store
 
@@ -81,9 +81,7 @@ def main() -> None:
                   "placeholders; one transaction per group commit"},
         "machine": machine(),
     }
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    write_results(args.json, result)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ Writes ``{"pipeline": {"rps", "p50_ms", "p95_ms", "p99_ms", â€¦}, "trivial": {â€
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import polars as pl
 
+from results_io import write_results
 from serve_harness import api_key, load_tables, machine, run_load, server, train
 from shopmind.config import get_settings
 from shopmind.data.datasets.sequences import read_sequences
@@ -98,9 +98,7 @@ def main() -> None:
                   "prepare_s": round(prepare_s, 1), "train_s": round(train_s, 1)},
         "machine": machine(),
     }
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    write_results(args.json, result)
 
 
 if __name__ == "__main__":
