@@ -104,4 +104,6 @@ def app_from_env() -> FastAPI:
     """The app for ``uvicorn --factory`` workers: settings from the ``SHOPMIND_*`` env."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
                                                    "%(message)s")
+    for chatty in ("bm25s", "faiss.loader"):  # index-building chatter, not operations
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     return create_full_app(get_settings())
