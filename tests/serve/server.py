@@ -31,7 +31,9 @@ class Server:
             [sys.executable, "-c", code, "--data-dir", str(data_dir), "serve", "--port",
              str(port)], env={**os.environ, "SHOPMIND_SERVE_RATE_LIMIT_RPS": "100000",
                               "SHOPMIND_SERVE_RATE_LIMIT_BURST": "100000",
-                              "SHOPMIND_SERVE_MODEL_POLL_S": "0.2", **env},
+                              "SHOPMIND_SERVE_MODEL_POLL_S": "0.2",
+                              # search indexes build before /readyz: keep that quick
+                              "SHOPMIND_SEARCH_EMBEDDING_BACKEND": "hashing", **env},
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
     def wait_ready(self, timeout: float = 60.0) -> None:

@@ -69,3 +69,32 @@ def test_sentiment_without_a_trained_model_is_a_clear_503(full: TestClient,
                          headers=auth(served.keys["a-read"]))
     assert response.status_code == 503
     assert "reviews train" in response.text
+
+
+def test_not_ready_while_search_indexes_build(served: ServedShops) -> None:
+    import threading
+
+    from shopmind.serve import extensions
+
+    gate = threading.Event()
+    original = extensions.ShopSearch.engine
+
+    def slow_engine(self: extensions.ShopSearch, shop_id: str) -> object:
+        gate.wait(10)
+        return original(self, shop_id)
+
+    settings = served.settings.model_copy(update={"search_embedding_backend": "hashing"})
+    extensions.ShopSearch.engine = slow_engine  # type: ignore[method-assign]
+    try:
+        with TestClient(create_full_app(settings)) as client:
+            waiting = client.get("/readyz")
+            assert waiting.status_code == 503 and "search" in waiting.text
+            gate.set()
+            for _ in range(100):
+                if client.get("/readyz").status_code == 200:
+                    break
+                threading.Event().wait(0.1)
+            assert client.get("/readyz").status_code == 200
+    finally:
+        extensions.ShopSearch.engine = original  # type: ignore[method-assign]
+        gate.set()

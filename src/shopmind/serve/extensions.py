@@ -47,11 +47,20 @@ class ShopSearch:
         self.runtime: Runtime | None = None
         self._engines: dict[str, tuple[float, Any]] = {}
         self._lock = threading.Lock()
+        self._warming = threading.Event()
 
     def bind(self, runtime: Runtime) -> None:
-        """Attach the started runtime and warm every shop's index in the background."""
+        """Attach the started runtime and build every shop's index in the background; the
+        process reports not ready (``/readyz``) until that is done, so a load balancer
+        sends it no traffic while embedding the catalog takes the CPU."""
         self.runtime = runtime
+        self._warming.set()
+        runtime.readiness_checks.append(self.pending)
         threading.Thread(target=self._warm, name="shopmind-search-warm", daemon=True).start()
+
+    def pending(self) -> dict[str, str]:
+        """Readiness problem while the indexes are being built."""
+        return {"search": "building search indexes"} if self._warming.is_set() else {}
 
     def _warm(self) -> None:
         assert self.runtime is not None
@@ -62,6 +71,8 @@ class ShopSearch:
                 self.engine(shop_id)
         except Exception:  # warming is an optimization: requests build on demand
             logger.exception("search: warming the indexes failed")
+        finally:
+            self._warming.clear()
 
     def engine(self, shop_id: str) -> Any:
         """The shop's search engine (None when its catalog is empty)."""

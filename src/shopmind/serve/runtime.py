@@ -13,7 +13,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -63,6 +63,8 @@ class Runtime:
                                       text_backend=settings.serve_text_backend,
                                       on_swap=self._swapped)
         self.batcher = RecommendBatcher()
+        #: More readiness checks (component → problem), e.g. search indexes still building.
+        self.readiness_checks: list[Callable[[], dict[str, str]]] = []
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
 
@@ -123,6 +125,8 @@ class Runtime:
         missing = set(self.registry.shops_on_disk()) - set(self.registry.shops())
         if missing:
             problems["models"] = f"{len(missing)} shop(s) not loaded yet"
+        for check in self.readiness_checks:
+            problems.update(check())
         return problems
 
     # -- request work --------------------------------------------------------------------
