@@ -74,7 +74,8 @@ def _register() -> None:
     from shopmind.cli.search import eval_search, search
     from shopmind.cli.serve import serve
 
-    app.command(help="Generate the demo shop, ingest it, profile users and print a summary.")(
+    app.command(help="Generate the demo shop, ingest and profile it, train and compare "
+                     "recommenders, then serve it over HTTP (--no-serve to skip).")(
         demo)
     app.command(help="Ingest a CSV/JSONL/Parquet file or a public data set into the store.")(
         ingest)
@@ -96,7 +97,8 @@ def _register() -> None:
     app.command(help="Search the catalog (zh/en), with filters, facets and reasons.")(search)
     app.command("eval-search", help="Evaluate product search on relevance judgments "
                 "(NDCG@10, recall@100, p99) and write JSON.")(eval_search)
-    app.command(help="Serve the HTTP API (recommendations, events, items) until Ctrl-C.")(
+    app.command(help="Serve the HTTP API (events, recommendations, search, sentiment) "
+                     "until Ctrl-C.")(
         serve)
     app.add_typer(keys_app, name="keys", help="Create, revoke and list API keys.")
 
