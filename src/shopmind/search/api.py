@@ -16,7 +16,6 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, params
@@ -24,7 +23,7 @@ from pydantic import BaseModel
 
 from shopmind.data.schema import Event
 from shopmind.errors import InputError
-from shopmind.search.engine import SearchEngine
+from shopmind.search.engine import SearchEngine, SearchResponse
 from shopmind.search.events import search_event
 from shopmind.search.filters import Filters
 from shopmind.search.index import MAX_QUERY_CHARS
@@ -32,31 +31,6 @@ from shopmind.search.index import MAX_QUERY_CHARS
 EngineLookup = Callable[[str], SearchEngine | None]
 ProfileLookup = Callable[[str, str], Mapping[str, Any] | None]
 EventSink = Callable[[str, Event], None]
-
-
-class SearchHitOut(BaseModel):
-    item_id: str
-    title: str
-    brand: str
-    category: str
-    price: float | None
-    in_stock: bool
-    score: float
-    reason: str
-
-
-class SearchOut(BaseModel):
-    query: str
-    results: list[SearchHitOut]
-    total: int
-    facets: dict[str, Any]
-    filters: dict[str, Any]
-    mode: str
-    did_you_mean: str | None
-    relaxed: list[str]
-    message: str | None
-    personalized: bool
-    took_ms: float
 
 
 class SuggestOut(BaseModel):
@@ -102,7 +76,7 @@ def create_search_router(
             raise HTTPException(404, f"shop '{shop}' has no search index; ingest items first")
         return engine
 
-    @router.get("", response_model=SearchOut)
+    @router.get("", response_model=SearchResponse)
     def search(
         q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="The query.")] = "",
         user_id: Annotated[str | None, Query(max_length=256)] = None,
@@ -115,7 +89,7 @@ def create_search_router(
         mode: Literal["hybrid", "rrf", "bm25", "dense"] = "hybrid",
         k: Annotated[int, Query(ge=1, le=100)] = 10,
         shop: str = shop_of_request,
-    ) -> SearchOut:
+    ) -> SearchResponse:
         """Search the catalog; results carry the reason for their place."""
         engine = engine_for(shop)
         if min_price is not None and max_price is not None and min_price > max_price:
@@ -134,7 +108,7 @@ def create_search_router(
             engine.record_search(q)
             if record_event is not None and user_id:
                 record_event(shop, search_event(q, user_id=user_id))
-        return SearchOut.model_validate(asdict(found))
+        return found
 
     @router.get("/suggest", response_model=SuggestOut)
     def suggest(
