@@ -40,6 +40,12 @@ class ApiError(Exception):
         self.headers = headers
 
 
+def check_batch_size(count: int, limit: int, what: str) -> None:
+    """413 when a request carries more than ``limit`` ``what`` (events, items, users)."""
+    if count > limit:
+        raise ApiError(413, f"a batch holds at most {limit:,} {what}, got {count:,}")
+
+
 def error_response(status: int, message: str, *, code: str | None = None,
                    fields: list[dict[str, str]] | None = None,
                    headers: dict[str, str] | None = None) -> JSONResponse:

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from shopmind.serve.deps import RuntimeDep, WriteKey
-from shopmind.serve.http import ApiError
+from shopmind.serve.http import check_batch_size
 from shopmind.serve.schemas import Accepted, ErrorOut, EventIn, EventsIn
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
@@ -36,9 +36,7 @@ async def post_events(body: EventsIn, key: WriteKey, runtime: RuntimeDep) -> Acc
     ``event_id`` that was stored before (or the same content without an id) is not stored
     again and is counted under ``duplicates``, across restarts too.
     """
-    limit = runtime.settings.serve_max_batch
-    if len(body.events) > limit:
-        raise ApiError(413, f"a batch holds at most {limit:,} events, got {len(body.events):,}")
+    check_batch_size(len(body.events), runtime.settings.serve_max_batch, "events")
     frame = events_frame(body.events)
     new = await runtime.store_rows(key.shop_id, "events", frame)
     done = await run_in_threadpool(runtime.after_events_stored, key.shop_id, frame, new)

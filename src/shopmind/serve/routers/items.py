@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import orjson
 import polars as pl
@@ -11,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from shopmind.serve.deps import ModelDep, RuntimeDep, WriteKey
 from shopmind.serve.fresh import FreshItem, item_text
-from shopmind.serve.http import ApiError
+from shopmind.serve.http import ApiError, check_batch_size
 from shopmind.serve.lists import request_rules
 from shopmind.serve.schemas import Accepted, ErrorOut, ItemListOut, ItemScoreOut, ItemsIn
 
@@ -34,9 +35,7 @@ def items_frame(body: ItemsIn) -> pl.DataFrame:
              responses={413: {"model": ErrorOut}, 422: {"model": ErrorOut}})
 async def upsert_items(body: ItemsIn, key: WriteKey, runtime: RuntimeDep) -> Accepted:
     """Insert or update catalog items. A new item is recommendable at once (by its text)."""
-    limit = runtime.settings.serve_max_batch
-    if len(body.items) > limit:
-        raise ApiError(413, f"a batch holds at most {limit:,} items, got {len(body.items):,}")
+    check_batch_size(len(body.items), runtime.settings.serve_max_batch, "items")
     frame = items_frame(body)
     await runtime.store_rows(key.shop_id, "items", frame)
     model = runtime.registry.get(key.shop_id)
@@ -49,26 +48,25 @@ async def upsert_items(body: ItemsIn, key: WriteKey, runtime: RuntimeDep) -> Acc
     return Accepted(accepted=len(body.items), duplicates=0)
 
 
-def _known(model: ModelDep, item_id: str) -> None:
+def _item_list(model: ModelDep, item_id: str, neighbours: Callable[..., Any], k: int
+               ) -> ItemListOut:
+    """``neighbours(item_id, k, rules)`` of a known item as the answer (404 if unknown)."""
     if not model.knows_item(item_id):
         raise ApiError(404, f"item '{item_id}' is not in this shop's catalog")
+    found = neighbours(item_id, k, request_rules(None, None, ()))
+    return ItemListOut(item_id=item_id, model_version=model.version,
+                       items=[ItemScoreOut(item_id=s.item_id, score=s.score) for s in found])
 
 
 @router.get("/{item_id}/similar", response_model=ItemListOut,
             responses={404: {"model": ErrorOut}})
 def similar(item_id: ItemId, model: ModelDep, k: K = 10) -> ItemListOut:
     """Items most like this one (item kNN on behaviour; text for items new since training)."""
-    _known(model, item_id)
-    found = model.similar(item_id, k, request_rules(None, None, ()))
-    return ItemListOut(item_id=item_id, model_version=model.version,
-                       items=[ItemScoreOut(item_id=s.item_id, score=s.score) for s in found])
+    return _item_list(model, item_id, model.similar, k)
 
 
 @router.get("/{item_id}/bought-together", response_model=ItemListOut,
             responses={404: {"model": ErrorOut}})
 def bought_together(item_id: ItemId, model: ModelDep, k: K = 10) -> ItemListOut:
     """Items shoppers interact with in the same sessions as this one (co-visitation)."""
-    _known(model, item_id)
-    found = model.bought_together(item_id, k, request_rules(None, None, ()))
-    return ItemListOut(item_id=item_id, model_version=model.version,
-                       items=[ItemScoreOut(item_id=s.item_id, score=s.score) for s in found])
+    return _item_list(model, item_id, model.bought_together, k)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query
 from starlette.concurrency import run_in_threadpool
 
 from shopmind.serve.deps import ModelDep, ReadKey, RuntimeDep, WriteKey
-from shopmind.serve.http import ApiError
+from shopmind.serve.http import ApiError, check_batch_size
 from shopmind.serve.lists import recommendation_list, request_rules
 from shopmind.serve.schemas import Accepted, ErrorOut, ProfileOut, RecommendationsOut, UsersIn
 
@@ -22,9 +22,7 @@ UserId = Annotated[str, Path(min_length=1, max_length=256)]
              responses={413: {"model": ErrorOut}, 422: {"model": ErrorOut}})
 async def upsert_users(body: UsersIn, key: WriteKey, runtime: RuntimeDep) -> Accepted:
     """Insert or update users (behaviour-side attributes and consent; no personal data)."""
-    limit = runtime.settings.serve_max_batch
-    if len(body.users) > limit:
-        raise ApiError(413, f"a batch holds at most {limit:,} users, got {len(body.users):,}")
+    check_batch_size(len(body.users), runtime.settings.serve_max_batch, "users")
     rows = [user.model_dump() for user in body.users]
     for row in rows:
         row["attributes"] = orjson.dumps(row["attributes"]).decode()
