@@ -107,3 +107,16 @@ def test_classify_from_the_shops_labelled_items(tmp_path: Path) -> None:
     assert "Chargers" in result.output and "feature:wireless" in result.output
     empty = runner.invoke(app, [*base, "classify", "x", "--shop", "none"])
     assert empty.exit_code != 0
+
+
+def test_eval_sentiment_names_a_missing_column_and_a_missing_file(tmp_path: Path) -> None:
+    wrong = tmp_path / "wrong.csv"
+    pl.DataFrame({"text": ["好", "差"], "label": [1, 0]}).write_csv(wrong)
+    out = tmp_path / "o.json"
+    result = CliRunner().invoke(app, ["eval-sentiment", "--train", str(wrong), "--test",
+                                      str(wrong), "--json", str(out)])
+    assert result.exit_code != 0 and "no column(s) ['review']" in str(result.exception)
+    missing = CliRunner().invoke(app, ["eval-sentiment", "--train", str(tmp_path / "no.csv"),
+                                       "--test", str(wrong), "--json", str(out)])
+    assert missing.exit_code != 0 and "no such file" in str(missing.exception)
+    assert not out.exists()  # nothing half-written
