@@ -40,6 +40,8 @@ from shopmind.recommend.rules import (
 
 logger = logging.getLogger(__name__)
 _DAY_US = 86_400 * 1_000_000
+#: Candidate columns the serving path keeps per user: the item and what reasons read.
+_REASON_COLUMNS = ("item", "ui_events", "ui_carted", "uc_share", "item_trend")
 
 
 def default_generators() -> dict[str, int]:
@@ -217,37 +219,38 @@ class RecommendationPipeline:
         frame = self._features(self.models_, context, allowed=allowed,
                                exclude=bought if rules.exclude_purchased else None)
         scores = self.ranker_.predict(frame) if frame.height else np.zeros(0, dtype=np.float32)
-        frame = frame.with_columns(pl.Series("_score", scores)).sort(["row", "_score"],
-                                                                     descending=[False, True])
+        rows = frame["row"].to_numpy()
+        order = np.lexsort((-scores, rows))  # by user, best score first (plain NumPy: a
+        bounds = np.searchsorted(rows[order], np.arange(len(context) + 1))  # Polars sort
+        columns = {c: frame[c].to_numpy()[order] for c in _REASON_COLUMNS}  # costs ~1 ms)
+        columns["_score"] = scores[order]
         neighbour = self.models_.get("covisit")
         results: list[list[Recommendation]] = []
-        by_row = {r: g for (r,), g in frame.partition_by("row", as_dict=True).items()}
         for row in range(len(context)):
-            group = by_row.get(row)
-            if group is None or group.is_empty():
+            group = {c: v[bounds[row]:bounds[row + 1]] for c, v in columns.items()}
+            items = group["item"]
+            if not len(items):
                 results.append([])
                 continue
-            items = group["item"].to_numpy()
-            s = group["_score"].to_numpy() * boost_factors(catalog, items, rules)
+            s = group["_score"] * boost_factors(catalog, items, rules)
             picked = diversify(catalog, items, s, k, rules)
             slots = place_pins_and_promotions(catalog, items[picked].tolist(), k, rules, allowed)
             results.append(self._with_reasons(row, group, slots, context, neighbour, explain))
         return results
 
-    def _with_reasons(self, row: int, group: pl.DataFrame, slots: list[tuple[int, str]],
-                      context: UserContext, neighbour: Recommender | None, explain: bool
-                      ) -> list[Recommendation]:
+    def _with_reasons(self, row: int, group: dict[str, np.ndarray],
+                      slots: list[tuple[int, str]], context: UserContext,
+                      neighbour: Recommender | None, explain: bool) -> list[Recommendation]:
         assert self.catalog_ is not None
         catalog = self.catalog_
         items = np.array([i for i, _ in slots], dtype=np.int64)
         origins = [o for _, o in slots]
-        # align the candidates' features with the final slots (pins may not be candidates);
-        # plain NumPy: this runs once per user on the serving path
-        position = {int(item): i for i, item in enumerate(group["item"].to_numpy())}
+        # align the candidates' features with the final slots (pins may not be candidates)
+        position = {int(item): i for i, item in enumerate(group["item"])}
         rows = np.array([position.get(int(i), -1) for i in items], dtype=np.int64)
         feats: dict[str, np.ndarray] = {"item": items}
-        for column in ("_score", "ui_events", "ui_carted", "uc_share", "item_trend"):
-            values = np.nan_to_num(group[column].to_numpy().astype(np.float64))
+        for column in ("_score", *_REASON_COLUMNS[1:]):
+            values = np.nan_to_num(group[column].astype(np.float64))
             feats[column] = np.where(rows >= 0, values[np.maximum(rows, 0)], 0.0) if len(
                 values) else np.zeros(len(items))
         if explain:

@@ -53,62 +53,138 @@ class ItemStats:
         return cls(state["stats_popularity"], state["stats_trend"], state["stats_first_seen_us"])
 
 
+class _Groups:
+    """Entries grouped by an int64 key: sorted unique keys, and per-group reductions.
+
+    >>> g = _Groups(np.array([5, 3, 5]))
+    >>> g.keys.tolist(), g.count().tolist(), g.sum(np.array([1.0, 2.0, 4.0])).tolist()
+    ([3, 5], [1, 2], [2.0, 5.0])
+    >>> g.find(np.array([5, 4]))
+    (array([1, 0]), array([ True, False]))
+    """
+
+    def __init__(self, keys: np.ndarray) -> None:
+        self.keys, self.group = np.unique(keys, return_inverse=True)
+
+    def count(self) -> np.ndarray:
+        return np.bincount(self.group, minlength=len(self.keys))
+
+    def sum(self, values: np.ndarray) -> np.ndarray:
+        return np.bincount(self.group, weights=values, minlength=len(self.keys))
+
+    def any(self, flags: np.ndarray) -> np.ndarray:
+        return self.sum(flags.astype(np.float64)) > 0
+
+    def max(self, values: np.ndarray) -> np.ndarray:
+        out = np.full(len(self.keys), np.iinfo(np.int64).min, dtype=np.int64)
+        np.maximum.at(out, self.group, values)
+        return out
+
+    def find(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Group index of each query key (0 where absent) and whether it is present."""
+        if not len(self.keys):
+            return np.zeros(len(query), dtype=np.int64), np.zeros(len(query), dtype=bool)
+        at = np.minimum(np.searchsorted(self.keys, query), len(self.keys) - 1)
+        found = self.keys[at] == query
+        return np.where(found, at, 0), found
+
+
+def _take(values: np.ndarray, at: np.ndarray, found: np.ndarray, missing: float) -> np.ndarray:
+    """``values[at]`` where found, else ``missing`` (float64)."""
+    if not len(values):
+        return np.full(len(at), missing)
+    return np.where(found, values[at], missing).astype(np.float64)
+
+
+def _median_by_row(rows: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray:
+    """Median of the non-NaN ``values`` of each row (NaN for a row with none).
+
+    >>> _median_by_row(np.array([0, 0, 0, 0, 1]), np.array([4.0, 1.0, 2.0, 9.0, np.nan]), 3).tolist()
+    [3.0, nan, nan]
+    """
+    keep = ~np.isnan(values)
+    rows, values = rows[keep], values[keep].astype(np.float64)
+    order = np.lexsort((values, rows))
+    rows, values = rows[order], values[order]
+    counts = np.bincount(rows, minlength=n_rows)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    out = np.full(n_rows, np.nan)
+    has = counts > 0
+    low = starts[has] + (counts[has] - 1) // 2
+    high = starts[has] + counts[has] // 2
+    out[has] = (values[low] + values[high]) / 2
+    return out
+
+
 def ranking_features(candidates: pl.DataFrame, context: UserContext, catalog: ItemCatalog,
                      stats: ItemStats) -> pl.DataFrame:
-    """Add the ranker's features to ``candidates`` (``row``, ``item``, generator columns)."""
+    """Add the ranker's features to ``candidates`` (``row``, ``item``, generator columns).
+
+    Plain NumPy (sort-based group-bys and binary-search lookups): the same code serves
+    a training batch of thousands of users and a single request in well under a
+    millisecond, where a Polars plan costs a fixed ~0.5 ms per operation.
+    Missing values are NaN: days since a never-touched item or category, the price ratio
+    of a user without prices, an unknown age.
+    """
     now = context.now_us
-    items = candidates["item"].to_numpy()
+    n_users = len(context)
+    rows = candidates["row"].to_numpy().astype(np.int64)
+    items = candidates["item"].to_numpy().astype(np.int64)
     created = catalog.created_us[items]
-    first_seen = stats.first_seen_us[items]
-    born = np.where(created > 0, created, first_seen)
-    frame = candidates.with_columns(
+    born = np.where(created > 0, created, stats.first_seen_us[items])
+
+    h_rows = np.repeat(np.arange(n_users, dtype=np.int64), context.histories.lengths())
+    h_items = context.histories.items.astype(np.int64)
+    h_weight = (context.histories.weights if context.histories.weights is not None
+                else np.ones(len(h_items), dtype=np.float32)).astype(np.float64)
+    n_items = len(catalog.price)
+
+    user_item = _Groups(h_rows * n_items + h_items)
+    at, found = user_item.find(rows * n_items + items)
+
+    totals = np.bincount(h_rows, weights=h_weight, minlength=n_users)[rows]
+    user_events = np.bincount(h_rows, minlength=n_users)[rows]
+    last_us = np.full(n_users, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(last_us, h_rows, context.times_us)
+    user_days = np.where(user_events > 0, (now - last_us[rows]) / _DAY_US, np.nan)
+    user_price = _median_by_row(h_rows, catalog.price[h_items], n_users)[rows]
+
+    def share_and_days(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The user's weight share in each candidate's group (``codes``) and days since."""
+        width = int(codes.max(initial=0)) + 1
+        h_codes = codes[h_items].astype(np.int64)
+        known = h_codes >= 0
+        groups = _Groups(h_rows[known] * width + h_codes[known])
+        c_codes = codes[items].astype(np.int64)
+        at, found = groups.find(np.where(c_codes >= 0, rows * width + c_codes, -1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(found, _take(groups.sum(h_weight[known]), at, found, 0.0)
+                             / totals, 0.0)
+        days = _take((now - groups.max(context.times_us[known])) / _DAY_US, at, found, np.nan)
+        return share, days
+
+    uc_share, uc_days = share_and_days(catalog.top_category)
+    ub_share, _ = share_and_days(catalog.brand)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        price_ratio = catalog.price[items].astype(np.float64) / user_price
+    return candidates.with_columns(
         pl.Series("item_popularity", np.log1p(stats.popularity[items])),
         pl.Series("item_trend", np.log1p(stats.trend[items])),
         pl.Series("item_age_days", np.where(born > 0, (now - born) / _DAY_US, np.nan)),
         pl.Series("item_price", np.log1p(catalog.price[items])),
-        pl.Series("_top", catalog.top_category[items]),
-        pl.Series("_brand", catalog.brand[items]),
+        pl.Series("ui_events", _take(user_item.count(), at, found, 0.0)),
+        pl.Series("ui_weight", _take(user_item.sum(h_weight), at, found, 0.0)),
+        pl.Series("ui_carted", _take(user_item.any(context.types == _CART), at, found, 0.0)),
+        pl.Series("ui_bought", _take(user_item.any(context.types == _BUY), at, found, 0.0)),
+        pl.Series("ui_days_since", _take((now - user_item.max(context.times_us)) / _DAY_US,
+                                         at, found, np.nan)),
+        pl.Series("user_events", user_events),
+        pl.Series("user_days_since", user_days),
+        pl.Series("uc_days_since", uc_days),
+        pl.Series("uc_share", uc_share),
+        pl.Series("ub_share", ub_share),
+        pl.Series("price_ratio", price_ratio),
     )
-    history = context.long_frame()
-    hist_items = history["item"].to_numpy()
-    history = history.with_columns(
-        pl.Series("_top", catalog.top_category[hist_items]),
-        pl.Series("_brand", catalog.brand[hist_items]),
-        pl.Series("_price", catalog.price[hist_items]),
-    )
-    user_item = history.group_by("row", "item").agg(
-        pl.len().alias("ui_events"),
-        pl.col("w").sum().alias("ui_weight"),
-        (pl.col("type") == _CART).any().cast(pl.Int8).alias("ui_carted"),
-        (pl.col("type") == _BUY).any().cast(pl.Int8).alias("ui_bought"),
-        ((now - pl.col("ts").max()) / _DAY_US).alias("ui_days_since"),
-    )
-    totals = history.group_by("row").agg(
-        pl.col("w").sum().alias("_total"),
-        pl.len().alias("user_events"),
-        ((now - pl.col("ts").max()) / _DAY_US).alias("user_days_since"),
-        pl.col("_price").filter(pl.col("_price").is_not_nan()).median().alias("_user_price"),
-    )
-    user_top = history.filter(pl.col("_top") >= 0).group_by("row", "_top").agg(
-        pl.col("w").sum().alias("_top_w"),
-        ((now - pl.col("ts").max()) / _DAY_US).alias("uc_days_since"),
-    )
-    user_brand = history.filter(pl.col("_brand") >= 0).group_by("row", "_brand").agg(
-        pl.col("w").sum().alias("_brand_w"))
-    frame = (
-        frame.join(user_item, on=["row", "item"], how="left")
-        .join(totals, on="row", how="left")
-        .join(user_top, on=["row", "_top"], how="left")
-        .join(user_brand, on=["row", "_brand"], how="left")
-        .with_columns(
-            (pl.col("_top_w") / pl.col("_total")).fill_null(0.0).alias("uc_share"),
-            (pl.col("_brand_w") / pl.col("_total")).fill_null(0.0).alias("ub_share"),
-            (pl.Series(catalog.price[items]) / pl.col("_user_price")).alias("price_ratio"),
-            pl.col("ui_events", "ui_weight", "ui_carted", "ui_bought").fill_null(0),
-            pl.col("user_events").fill_null(0),
-        )
-    )
-    return frame.drop("_top", "_brand", "_total", "_top_w", "_brand_w", "_user_price")
 
 
 def feature_columns(frame: pl.DataFrame) -> list[str]:
