@@ -222,6 +222,64 @@ def run_load(url: str, key: str | None,
             "duration_s": duration_s}
 
 
+async def _paced(url: str, headers: dict[str, str],
+                 request: Callable[[random.Random], tuple[str, str, Any]], rate: float,
+                 duration_s: float, warmup_s: float) -> tuple[list[float], float, int, int]:
+    host, port = url.removeprefix("http://").split(":")
+    latencies: list[float] = []
+    errors = 0
+    idle: list[_Connection] = []
+    opened = 0
+    rng = random.Random(0)
+    start = time.perf_counter()
+    measure_from = start + warmup_s
+    n = int((warmup_s + duration_s) * rate)
+
+    async def one(scheduled: float) -> None:
+        nonlocal errors, opened
+        connection = idle.pop() if idle else None
+        if connection is None:
+            connection = _Connection(host, int(port), headers)
+            opened += 1
+        method, path, body = request(rng)
+        try:
+            ok = await connection.request(method, path, body) < 400
+            idle.append(connection)
+        except (OSError, ValueError, IndexError, asyncio.IncompleteReadError):
+            connection.close()
+            ok = False
+        if scheduled >= measure_from:
+            if ok:  # from the moment it was due: a late send counts as waiting
+                latencies.append(time.perf_counter() - scheduled)
+            else:
+                errors += 1
+
+    tasks = []
+    for i in range(n):
+        due = start + i / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(due)))
+    await asyncio.gather(*tasks)
+    for connection in idle:
+        connection.close()
+    return latencies, time.perf_counter() - measure_from, errors, opened
+
+
+def run_paced(url: str, key: str | None,
+              request: Callable[[random.Random], tuple[str, str, Any]], *, rate: float,
+              duration_s: float, warmup_s: float = 3.0) -> dict[str, Any]:
+    """Open-loop load: requests are due at a fixed ``rate`` whatever the answers do (a slow
+    answer does not hold the next request back, so queueing shows in the latency — no
+    coordinated omission); latency runs from the moment a request was due."""
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    latencies, elapsed, errors, opened = asyncio.run(
+        _paced(url, headers, request, rate, duration_s, warmup_s))
+    return {**summary(latencies, elapsed, errors), "offered_rps": rate,
+            "connections": opened, "duration_s": duration_s}
+
+
 def machine() -> dict[str, Any]:
     return {"cpus": os.cpu_count(), "python": sys.version.split()[0],
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}

@@ -4,6 +4,7 @@ sequence model re-reads the session, new items are offered at once, event ids co
 from __future__ import annotations
 
 import numpy as np
+import orjson
 import polars as pl
 import pytest
 from fastapi.testclient import TestClient
@@ -128,3 +129,19 @@ def test_a_repeated_event_id_is_accepted_once(api: ShopMindClient, runtime: Runt
     assert sorted(stored["event_id"].to_list()) == ["client-evt-1", "client-evt-2"]
     session = runtime.realtime.recent_events("a", "idem-user")
     assert len(session) == 2
+
+
+def test_upserted_items_are_auto_tagged_and_get_a_category(
+        api: ShopMindClient, runtime: Runtime, served: ServedShops) -> None:
+    source = served.shop_a.items.row(0, named=True)
+    runtime.tagger.train("a")  # what the first upsert starts in the background
+    assert api.upsert_items([{"item_id": "tagged-1", "title": source["title"] + " red cotton",
+                              "description": source["description"], "price": 10.0}]
+                            ).accepted == 1
+    with runtime.reading() as store:
+        stored = store.read_table("a", "items", where={"item_id": "tagged-1"}).row(
+            0, named=True)
+    attributes = orjson.loads(stored["attributes"])
+    assert {"colour:red", "material:cotton"} <= set(attributes["tags"])
+    assert stored["category"] == source["category"]  # the same text as a labelled item
+    assert 0.0 < attributes["category_confidence"] <= 1.0

@@ -31,6 +31,7 @@ from shopmind.serve.metrics import Metrics
 from shopmind.serve.model import ServedModel
 from shopmind.serve.ratelimit import RateLimiter
 from shopmind.serve.registry import ModelRegistry
+from shopmind.serve.tagging import ItemTagger
 from shopmind.serve.writer import StoreWriter
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ class Runtime:
                                       text_backend=settings.serve_text_backend,
                                       on_swap=self._swapped)
         self.batcher = RecommendBatcher()
+        self.tagger = ItemTagger(self._read_items, backend=settings.serve_text_backend)
         #: More readiness checks (component → problem), e.g. search indexes still building.
         self.readiness_checks: list[Callable[[], dict[str, str]]] = []
         self._stop = threading.Event()
@@ -107,6 +109,11 @@ class Runtime:
     def _read_events(self, shop_id: str) -> pl.DataFrame:
         with self.reading() as store:
             return store.read_table(shop_id, "events", columns=SNAPSHOT_COLUMNS)
+
+    def _read_items(self, shop_id: str) -> pl.DataFrame:
+        with self.reading() as store:
+            return store.read_table(shop_id, "items", columns=[
+                "item_id", "title", "description", "category", "placeholder"])
 
     def ready(self) -> dict[str, str]:
         """Problems that make the process unready, by component (empty when ready)."""

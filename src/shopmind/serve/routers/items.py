@@ -34,16 +34,21 @@ def items_frame(body: ItemsIn) -> pl.DataFrame:
 @router.post("", response_model=Accepted, status_code=201,
              responses={413: {"model": ErrorOut}, 422: {"model": ErrorOut}})
 async def upsert_items(body: ItemsIn, key: WriteKey, runtime: RuntimeDep) -> Accepted:
-    """Insert or update catalog items. A new item is recommendable at once (by its text)."""
+    """Insert or update catalog items. A new item is recommendable at once (by its text).
+
+    Items are auto-tagged before they are stored: tags from their title and description
+    in ``attributes["tags"]``, and, for an item without a category, the category the
+    shop's classifier predicts (with ``attributes["category_confidence"]``).
+    """
     check_batch_size(len(body.items), runtime.settings.serve_max_batch, "items")
-    frame = items_frame(body)
+    frame = await run_in_threadpool(runtime.tagger.tag, key.shop_id, items_frame(body))
     await runtime.store_rows(key.shop_id, "items", frame)
     model = runtime.registry.get(key.shop_id)
     if model is not None:
         model.update_known_items(frame)
-        new = [FreshItem(i.item_id, i.title, i.category, i.price, i.stock,
-                         item_text(i.title, i.brand, i.category, i.description))
-               for i in body.items if i.item_id not in model.item_index]
+        new = [FreshItem(i["item_id"], i["title"], i["category"], i["price"], i["stock"],
+                         item_text(i["title"], i["brand"], i["category"], i["description"]))
+               for i in frame.iter_rows(named=True) if i["item_id"] not in model.item_index]
         await run_in_threadpool(model.fresh.add, new)  # embedding may take a while
     return Accepted(accepted=len(body.items), duplicates=0)
 
