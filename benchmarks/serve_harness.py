@@ -149,6 +149,19 @@ class _Connection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def request(self, method: str, path: str, body: Any) -> int:
+        """Send one request and read its answer; a kept-alive connection the server has
+        closed meanwhile (idle timeout) is reopened and the request sent again, as HTTP
+        clients do."""
+        reused = self.writer is not None
+        try:
+            return await self._exchange(method, path, body)
+        except (ConnectionError, IndexError, asyncio.IncompleteReadError):
+            if not reused:
+                raise
+            self.close()
+            return await self._exchange(method, path, body)
+
+    async def _exchange(self, method: str, path: str, body: Any) -> int:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         payload = orjson.dumps(body) if body is not None else b""
@@ -171,6 +184,7 @@ class _Connection:
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
+        self.reader = self.writer = None
 
 
 async def _load(url: str, headers: dict[str, str], request: Callable[[random.Random],
@@ -229,6 +243,7 @@ async def _paced(url: str, headers: dict[str, str],
     latencies: list[float] = []
     errors = 0
     idle: list[_Connection] = []
+    failures: dict[str, int] = {}
     opened = 0
     rng = random.Random(0)
     start = time.perf_counter()
@@ -243,11 +258,15 @@ async def _paced(url: str, headers: dict[str, str],
             opened += 1
         method, path, body = request(rng)
         try:
-            ok = await connection.request(method, path, body) < 400
+            status = await connection.request(method, path, body)
+            ok = status < 400
             idle.append(connection)
-        except (OSError, ValueError, IndexError, asyncio.IncompleteReadError):
+            if not ok:
+                failures[str(status)] = failures.get(str(status), 0) + 1
+        except (OSError, ValueError, IndexError, asyncio.IncompleteReadError) as exc:
             connection.close()
             ok = False
+            failures[type(exc).__name__] = failures.get(type(exc).__name__, 0) + 1
         if scheduled >= measure_from:
             if ok:  # from the moment it was due: a late send counts as waiting
                 latencies.append(time.perf_counter() - scheduled)
@@ -264,6 +283,8 @@ async def _paced(url: str, headers: dict[str, str],
     await asyncio.gather(*tasks)
     for connection in idle:
         connection.close()
+    if failures:
+        print(f"paced load: failures {failures}", file=sys.stderr)
     return latencies, time.perf_counter() - measure_from, errors, opened
 
 

@@ -38,9 +38,9 @@ def _fixture() -> pl.DataFrame:
     stats = ItemStats(popularity=np.array([1, 1, 1, 1], dtype=np.float32),
                       trend=np.zeros(4, dtype=np.float32),
                       first_seen_us=np.zeros(4, dtype=np.int64))
-    candidates = pl.DataFrame({"row": [0, 0, 0, 1, 2], "item": [0, 2, 3, 0, 1]},
-                              schema={"row": pl.Int32, "item": pl.Int32})
-    return ranking_features(candidates, context, catalog, stats)
+    candidates = {"row": np.array([0, 0, 0, 1, 2], dtype=np.int32),
+                  "item": np.array([0, 2, 3, 0, 1], dtype=np.int32)}
+    return pl.DataFrame(ranking_features(candidates, context, catalog, stats))
 
 
 def test_user_item_features_count_weigh_and_date_the_users_own_events() -> None:

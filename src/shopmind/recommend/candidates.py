@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-import polars as pl
 
 from shopmind.recommend.base import Histories, Recommender
 from shopmind.recommend.context import UserContext
 
 BATCH_USERS = 256
+
+#: A table as NumPy columns of equal length: what the candidate and ranking stages pass on
+#: (training wraps it in a Polars frame once; serving never pays Polars' per-call costs).
+Columns = dict[str, np.ndarray]
 
 
 def _mask(scores: np.ndarray, histories: Histories) -> None:
@@ -31,7 +34,7 @@ def generate_candidates(
     *,
     exclude: Histories | None = None,
     allowed: np.ndarray | None = None,
-) -> pl.DataFrame:
+) -> Columns:
     """Candidates for every user of ``context``.
 
     Parameters
@@ -45,9 +48,9 @@ def generate_candidates(
 
     Returns
     -------
-    polars.DataFrame
-        ``row`` (user position in ``context``), ``item``, and ``{name}_score`` /
-        ``{name}_rank`` for every generator.
+    Columns
+        ``row`` (user position in ``context``, int32), ``item`` (int32), and
+        ``{name}_score`` / ``{name}_rank`` (float32) for every generator.
     """
     parts = []
     names = list(models)
@@ -87,7 +90,10 @@ def generate_candidates(
             columns[f"{name}_score"] = np.where(np.isfinite(values), values, np.nan
                                                 ).astype(np.float32)
             columns[f"{name}_rank"] = rank_of[local, items]
-        parts.append(pl.DataFrame(columns))
+        parts.append(columns)
     if not parts:
-        return pl.DataFrame(schema={"row": pl.Int32, "item": pl.Int32})
-    return pl.concat(parts)
+        empty = np.zeros(0, dtype=np.int32)
+        return {"row": empty, "item": empty,
+                **{f"{n}_{kind}": np.zeros(0, dtype=np.float32)
+                   for n in names for kind in ("score", "rank")}}
+    return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}

@@ -8,6 +8,7 @@ share of users. The model is saved as LightGBM's own text format, never pickled.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -87,10 +88,12 @@ class LearnedRanker:
                     booster.best_score["valid"]["ndcg@10"])
         return self
 
-    def predict(self, frame: pl.DataFrame) -> np.ndarray:
+    def predict(self, frame: pl.DataFrame | Mapping[str, np.ndarray]) -> np.ndarray:
+        """Scores of the rows of ``frame`` (a Polars frame or NumPy columns by name)."""
         if self.booster_ is None:
             raise NotFittedError("the ranker is not fitted")
-        x = frame.select(self.features_).to_numpy().astype(np.float32)
+        x = np.column_stack([np.asarray(frame[name], dtype=np.float32)
+                             for name in self.features_])
         booster = self.booster_
         return np.asarray(booster.predict(x, num_iteration=booster.best_iteration or None),  # type: ignore[attr-defined]
                           dtype=np.float32)

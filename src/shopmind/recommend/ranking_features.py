@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from shopmind.recommend.candidates import Columns
 from shopmind.recommend.catalog import ItemCatalog
 from shopmind.recommend.context import TYPE_CODES, UserContext
 
@@ -99,7 +100,8 @@ def _take(values: np.ndarray, at: np.ndarray, found: np.ndarray, missing: float)
 def _median_by_row(rows: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray:
     """Median of the non-NaN ``values`` of each row (NaN for a row with none).
 
-    >>> _median_by_row(np.array([0, 0, 0, 0, 1]), np.array([4.0, 1.0, 2.0, 9.0, np.nan]), 3).tolist()
+    >>> rows, values = np.array([0, 0, 0, 0, 1]), np.array([4.0, 1.0, 2.0, 9.0, np.nan])
+    >>> _median_by_row(rows, values, 3).tolist()
     [3.0, nan, nan]
     """
     keep = ~np.isnan(values)
@@ -116,20 +118,21 @@ def _median_by_row(rows: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndar
     return out
 
 
-def ranking_features(candidates: pl.DataFrame, context: UserContext, catalog: ItemCatalog,
-                     stats: ItemStats) -> pl.DataFrame:
-    """Add the ranker's features to ``candidates`` (``row``, ``item``, generator columns).
+def ranking_features(candidates: Columns, context: UserContext, catalog: ItemCatalog,
+                     stats: ItemStats) -> Columns:
+    """``candidates`` (``row``, ``item``, generator columns) with the ranker's features.
 
     Plain NumPy (sort-based group-bys and binary-search lookups): the same code serves
     a training batch of thousands of users and a single request in well under a
-    millisecond, where a Polars plan costs a fixed ~0.5 ms per operation.
+    millisecond, where a Polars plan costs a fixed ~0.5 ms per operation (and more when
+    its thread pool competes with a busy server's).
     Missing values are NaN: days since a never-touched item or category, the price ratio
     of a user without prices, an unknown age.
     """
     now = context.now_us
     n_users = len(context)
-    rows = candidates["row"].to_numpy().astype(np.int64)
-    items = candidates["item"].to_numpy().astype(np.int64)
+    rows = candidates["row"].astype(np.int64)
+    items = candidates["item"].astype(np.int64)
     created = catalog.created_us[items]
     born = np.where(created > 0, created, stats.first_seen_us[items])
 
@@ -167,26 +170,28 @@ def ranking_features(candidates: pl.DataFrame, context: UserContext, catalog: It
     ub_share, _ = share_and_days(catalog.brand)
     with np.errstate(divide="ignore", invalid="ignore"):
         price_ratio = catalog.price[items].astype(np.float64) / user_price
-    return candidates.with_columns(
-        pl.Series("item_popularity", np.log1p(stats.popularity[items])),
-        pl.Series("item_trend", np.log1p(stats.trend[items])),
-        pl.Series("item_age_days", np.where(born > 0, (now - born) / _DAY_US, np.nan)),
-        pl.Series("item_price", np.log1p(catalog.price[items])),
-        pl.Series("ui_events", _take(user_item.count(), at, found, 0.0)),
-        pl.Series("ui_weight", _take(user_item.sum(h_weight), at, found, 0.0)),
-        pl.Series("ui_carted", _take(user_item.any(context.types == _CART), at, found, 0.0)),
-        pl.Series("ui_bought", _take(user_item.any(context.types == _BUY), at, found, 0.0)),
-        pl.Series("ui_days_since", _take((now - user_item.max(context.times_us)) / _DAY_US,
-                                         at, found, np.nan)),
-        pl.Series("user_events", user_events),
-        pl.Series("user_days_since", user_days),
-        pl.Series("uc_days_since", uc_days),
-        pl.Series("uc_share", uc_share),
-        pl.Series("ub_share", ub_share),
-        pl.Series("price_ratio", price_ratio),
-    )
+    return {
+        **candidates,
+        "item_popularity": np.log1p(stats.popularity[items]),
+        "item_trend": np.log1p(stats.trend[items]),
+        "item_age_days": np.where(born > 0, (now - born) / _DAY_US, np.nan),
+        "item_price": np.log1p(catalog.price[items]),
+        "ui_events": _take(user_item.count(), at, found, 0.0),
+        "ui_weight": _take(user_item.sum(h_weight), at, found, 0.0),
+        "ui_carted": _take(user_item.any(context.types == _CART), at, found, 0.0),
+        "ui_bought": _take(user_item.any(context.types == _BUY), at, found, 0.0),
+        "ui_days_since": _take((now - user_item.max(context.times_us)) / _DAY_US, at, found,
+                               np.nan),
+        "user_events": user_events.astype(np.float64),
+        "user_days_since": user_days,
+        "uc_days_since": uc_days,
+        "uc_share": uc_share,
+        "ub_share": ub_share,
+        "price_ratio": price_ratio,
+    }
 
 
-def feature_columns(frame: pl.DataFrame) -> list[str]:
-    """The model-input columns of a feature frame (everything but keys and labels)."""
-    return [c for c in frame.columns if c not in ("row", "item", "label")]
+def feature_columns(frame: pl.DataFrame | Columns) -> list[str]:
+    """The model-input columns of a feature table (everything but keys and labels)."""
+    names = frame.columns if isinstance(frame, pl.DataFrame) else list(frame)
+    return [c for c in names if c not in ("row", "item", "label")]

@@ -27,7 +27,7 @@ from shopmind.config import Settings
 from shopmind.data.schema import Event
 from shopmind.serve.deps import ReadKey
 from shopmind.serve.routers.events import events_frame
-from shopmind.serve.runtime import Runtime
+from shopmind.serve.runtime import Runtime, settle_heap
 from shopmind.serve.schemas import EventIn
 
 logger = logging.getLogger(__name__)
@@ -72,6 +72,7 @@ class ShopSearch:
         except Exception:  # warming is an optimization: requests build on demand
             logger.exception("search: warming the indexes failed")
         finally:
+            settle_heap()  # the indexes are long-lived: keep them out of collections
             self._warming.clear()
 
     def engine(self, shop_id: str) -> Any:

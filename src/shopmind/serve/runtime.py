@@ -10,6 +10,7 @@ call its methods; they hold no state of their own.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import threading
 import time
@@ -44,6 +45,22 @@ class Ingested:
     duplicates: int
 
 
+def settle_heap() -> None:
+    """Collect garbage once, then exempt every surviving object from future collections.
+
+    A served model and its history snapshot are hundreds of thousands of long-lived
+    Python objects; a full (generation 2) collection walks them all — about 180 ms on
+    the Amazon Beauty model, a pause every request in flight waits out. Freezing them
+    after each load (``gc.freeze``, as Instagram's Django servers do) leaves the
+    collector only the objects requests create. Called after start-up, model swaps and
+    snapshot refreshes: the one full collection there is the price of dropping the old
+    version's objects.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
 class Runtime:
     """The serving process's state (see the module docstring)."""
 
@@ -74,6 +91,7 @@ class Runtime:
     def start(self) -> None:
         """Load every shop's active model, then watch for new versions in the background."""
         self.registry.sync_all()
+        settle_heap()
         self._watcher = threading.Thread(target=self._watch, name="shopmind-model-watch",
                                          daemon=True)
         self._watcher.start()
@@ -95,10 +113,12 @@ class Runtime:
             self.registry.sync_all()
             if time.monotonic() >= next_refresh:
                 self.registry.refresh_snapshots()
+                settle_heap()
                 next_refresh = time.monotonic() + refresh
 
     def _swapped(self, model: ServedModel) -> None:
         self.metrics.set_model(model.shop_id, model.version, model.pipeline.watermark_us_)
+        settle_heap()
 
     @contextmanager
     def reading(self) -> Iterator[Store]:
