@@ -100,17 +100,18 @@ def server(data_dir: Path, *, workers: int = 1, realtime: str = "memory://",
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
     try:
-        ready = 0
+        ready: set[int] = set()  # pids of the workers that answered ready
         deadline = time.monotonic() + 300
-        while ready < 4 * workers:  # several answers in a row: every worker is up
+        while len(ready) < workers:  # a worker still loading would take the first load
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the server did not start")
             try:
-                ready = ready + 1 if httpx.get(url + "/readyz", timeout=2).status_code == 200 \
-                    else 0
+                answer = httpx.get(url + "/readyz", timeout=2)  # a new connection each time
+                if answer.status_code == 200:
+                    ready.add(int(answer.json()["worker"]))
             except httpx.HTTPError:
-                ready = 0
-            time.sleep(0.1)
+                pass
+            time.sleep(0.05)
         yield ServerProcess(url, process)
     finally:
         process.send_signal(signal.SIGINT)

@@ -92,6 +92,16 @@ def test_scores_are_one_row_per_history(fitted: Recommender) -> None:
     np.testing.assert_allclose(scores, one_by_one, rtol=1e-4, atol=1e-5)
 
 
+def test_scores_of_chosen_items_agree_with_full_scores(fitted: Recommender) -> None:
+    items = np.array([3, 0, N_ITEMS - 1, 3])
+    full = fitted.score(QUERIES)[:, items]
+    chosen = fitted.score_items(QUERIES, items)
+    assert chosen.shape == (len(QUERIES), len(items)) and chosen.dtype == np.float32
+    evidence = full > 0  # where a model has evidence; elsewhere only "none" (≤ 0) counts
+    assert np.allclose(chosen[evidence], full[evidence], rtol=1e-5)
+    assert (chosen[~evidence] <= 0).all()
+
+
 def test_exclude_seen(fitted: Recommender) -> None:
     ids, _ = fitted.recommend(QUERIES, 8)
     for row, history in zip(ids, (QUERIES[i] for i in range(len(QUERIES))), strict=True):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import polars as pl
 import pytest
 from fastapi import APIRouter
@@ -86,6 +88,7 @@ def test_health_ready_and_metrics(client: TestClient, api: ShopMindClient) -> No
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and set(ready.json()["shops"]) >= {"a", "b"}
+    assert ready.json()["worker"] == os.getpid()  # TestClient runs the app in-process
     api.recommendations("metrics-user", k=3)
     text = client.get("/metrics").text
     assert 'shopmind_request_seconds_bucket{le="0.005",method="GET",' \

@@ -52,8 +52,8 @@ def explain_user(
         # the last few distinct history items, most recent first
         _, first = np.unique(history_items[::-1], return_index=True)
         sources = [int(history_items[::-1][i]) for i in np.sort(first)[:recent]]
-        scores = neighbour_model.score(Histories.from_lists([[s] for s in sources]))
-        evidence = scores[:, items]
+        evidence = neighbour_model.score_items(Histories.from_lists([[s] for s in sources]),
+                                               items)
         evidence[~np.isfinite(evidence)] = 0.0
     bought_or_carted = set(history_items[np.isin(history_types, (_CART, _BUY))].tolist())
     trend_cut = np.quantile(features["item_trend"], 0.75) if len(items) else 0.0

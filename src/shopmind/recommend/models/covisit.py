@@ -186,8 +186,9 @@ class CoVisitation(Recommender):
         logger.info("covisit: %d item pairs kept (%d before pruning)",
                     self.neighbours_.nnz, counts.nnz)
 
-    def _query(self, histories: Histories) -> sp.csr_matrix:
-        """(B, n_items) recency- and strength-weighted sparse history vectors."""
+    def _query_entries(self, histories: Histories) -> tuple[Histories, np.ndarray]:
+        """The newest ``max_history`` items of each history and their weights (recency
+        decay times event strength)."""
         recent = histories.last(self.max_history)
         lengths = recent.lengths()
         ends = np.repeat(recent.indptr[1:], lengths)
@@ -195,7 +196,12 @@ class CoVisitation(Recommender):
         weight = np.power(self.history_decay, age, dtype=np.float64)
         if recent.weights is not None:
             weight = weight * recent.weights
-        query = sp.csr_matrix((weight.astype(np.float32), recent.items, recent.indptr),
+        return recent, weight.astype(np.float32)
+
+    def _query(self, histories: Histories) -> sp.csr_matrix:
+        """(B, n_items) recency- and strength-weighted sparse history vectors."""
+        recent, weight = self._query_entries(histories)
+        query = sp.csr_matrix((weight, recent.items, recent.indptr),
                               shape=(len(recent), self.n_items_), copy=True)
         query.sum_duplicates()
         return query
@@ -203,6 +209,34 @@ class CoVisitation(Recommender):
     def _score(self, histories: Histories) -> np.ndarray:
         scores = (self._query(histories) @ self.neighbours_).toarray()
         return with_popularity_fallback(scores, self.item_popularity_)
+
+    def score_items(self, histories: Histories, items: np.ndarray) -> np.ndarray:
+        """Co-visitation scores of ``items`` only (0 where there is none).
+
+        The same sum as :meth:`_score` — recency-weighted neighbour strengths of the
+        history's items — looked up pair by pair in the neighbour matrix, whose entries
+        are kept as sorted ``row · n_items + column`` keys after the first call: no
+        catalog-wide product, no SciPy call overhead.
+        """
+        self._check_fitted()
+        cached = getattr(self, "_pair_keys", None)
+        if cached is None or cached[0] is not self.neighbours_:  # first call, or refitted
+            matrix = self.neighbours_.sorted_indices()
+            rows = np.repeat(np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr))
+            cached = self._pair_keys = (self.neighbours_, rows * self.n_items_ + matrix.indices,
+                                        matrix.data)
+        _, keys, values = cached
+        items = np.asarray(items, dtype=np.int64)
+        out = np.zeros((len(histories), len(items)), dtype=np.float32)
+        if not len(keys) or not len(items):
+            return out
+        recent, weight = self._query_entries(histories)
+        rows = np.repeat(np.arange(len(recent)), recent.lengths())
+        wanted = recent.items.astype(np.int64)[:, None] * self.n_items_ + items[None, :]
+        at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        found = np.where(keys[at] == wanted, values[at], 0.0) * weight[:, None]
+        np.add.at(out, rows, found.astype(np.float32))
+        return out
 
     def _state(self) -> dict[str, np.ndarray]:
         return csr_state("neighbours", self.neighbours_)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import APIRouter, Response
 
 from shopmind.serve.deps import RuntimeDep
@@ -18,12 +20,15 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", response_model=None)
 def readyz(runtime: RuntimeDep) -> dict[str, object] | Response:
-    """Readiness: the store and realtime state answer and every shop's model is loaded."""
+    """Readiness: the store and realtime state answer and every shop's model is loaded.
+
+    ``worker`` identifies the answering process (its pid), so a deployment tool can
+    wait until every worker behind one port is ready, not just the first."""
     problems = runtime.ready()
     if problems:
         return error_response(503, "not ready: " + ", ".join(
             f"{k}: {v}" for k, v in sorted(problems.items())))
-    return {"status": "ready", "shops": runtime.registry.shops()}
+    return {"status": "ready", "shops": runtime.registry.shops(), "worker": os.getpid()}
 
 
 @router.get("/metrics", include_in_schema=False)
