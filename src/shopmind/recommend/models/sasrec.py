@@ -77,8 +77,10 @@ class SasRec(Recommender):
     batch_sequences : int, default 64
         Sequences per training step.
     max_epochs, patience : int
-        Epoch cap, and epochs without a better validation NDCG@10 before stopping (the
-        learning rate halves after every ``patience // 2`` of them).
+        Epoch cap, and the least number of epochs without a better validation NDCG@10
+        before stopping; the wait grows to half the best epoch in long runs (see
+        :func:`.sasrec_train.patience_after`), and the learning rate halves after every
+        half-wait without improvement.
     valid_users : int, default 4096
         Histories whose newest item is held out for early stopping (0 disables it).
     time_budget_s : float or None
