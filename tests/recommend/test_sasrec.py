@@ -13,6 +13,7 @@ pytest.importorskip("torch")
 from shopmind.errors import InputError
 from shopmind.features.idmap import IdMap
 from shopmind.recommend.base import Histories, Recommender, TrainingData
+from shopmind.recommend.models import sasrec as sasrec_module
 from shopmind.recommend.models.sasrec import SasRec, SasRecText
 from shopmind.recommend.models.sasrec_train import auto_max_len, holdout_last
 
@@ -129,3 +130,13 @@ def test_best_blends_on_validation_and_round_trips(tmp_path: Path) -> None:
     assert top[0, 0] == 6 and top[2, 0] == 0
     loaded = Recommender.load(model.save(tmp_path / "best"))
     np.testing.assert_allclose(loaded.score(queries), model.score(queries), rtol=1e-5)
+
+
+def test_auto_loss_is_the_full_softmax_on_small_catalogs(monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    data = cycle_data(n_users=20)
+    small = SasRec(max_epochs=1, valid_users=0, random_state=0, **TINY).fit(data)
+    assert small.loss_ == "ce"
+    monkeypatch.setattr(sasrec_module, "FULL_SOFTMAX_MAX_ITEMS", data.n_items - 1)
+    large = SasRec(max_epochs=1, valid_users=0, random_state=0, **TINY).fit(data)
+    assert large.loss_ == "sampled"
