@@ -49,6 +49,11 @@ class Settings(BaseSettings):
         default="e5",
         description="Embedding backend of product search (e5, use, hashing, …).",
     )
+    catalog_text_backend: str = Field(
+        default="use",
+        description="Embedding backend of the category classifier that fills missing item "
+                    "categories after an ingest (use, hashing, …).",
+    )
     unknown_reference_policy: Literal["placeholder", "quarantine"] = Field(
         default="placeholder",
         description="What to do with an event whose user or item is not in the catalog.",

@@ -12,6 +12,9 @@ from shopmind.catalog_ml import (
     CategoryClassifier,
     autotag_items,
     extract_tags,
+    extract_tags_column,
+    labelled_items,
+    train_shop_classifier,
     zero_shot_categories,
 )
 from shopmind.catalog_ml.classifier import item_texts
@@ -68,3 +71,57 @@ def test_tags_and_errors() -> None:
         CategoryClassifier(backend="hashing").fit(["a", "b"], ["x", "x"])
     with pytest.raises(NotFittedError):
         CategoryClassifier().predict(["a"])
+
+
+@pytest.mark.parametrize("text", [
+    "Red cotton T-shirt for kids, 防水", "红色纯棉连衣裙", "WATER RESISTANT men's watch",
+    "womens kid kids", "Waterproof red jacket", "navy/grey", "smartphone", "red_x",
+    "Bluetooth 蓝牙 wireless", "", "Ünred café-red",
+])
+def test_tag_column_agrees_with_one_text(text: str) -> None:
+    assert extract_tags_column(pl.Series([text])).to_list() == [extract_tags(text)]
+
+
+def test_autotag_keeps_attributes_in_every_form() -> None:
+    items = pl.DataFrame({
+        "item_id": ["a", "b", "c", "d"],
+        "title": ["红色纯棉连衣裙", "Waterproof red jacket", "Mug", "Wool scarf"],
+        "attributes": ['{"size":"M","tags":["summer","colour:red"]}', None, "null", " "],
+    })
+    attrs = [json.loads(a) for a in autotag_items(items)["attributes"]]
+    assert attrs[0] == {"size": "M", "tags": ["summer", "colour:red", "material:cotton"]}
+    assert attrs[1] == {"tags": ["colour:red", "feature:waterproof"]}
+    assert attrs[2] == {"tags": []} and attrs[3] == {"tags": ["material:wool"]}
+
+    as_struct = pl.DataFrame({"title": ["red lamp", "desk"],
+                              "attributes": [{"watts": 40}, None]})
+    attrs = [json.loads(a) for a in autotag_items(as_struct)["attributes"]]
+    assert attrs == [{"watts": 40, "tags": ["colour:red"]}, {"tags": []}]
+    no_column = autotag_items(pl.DataFrame({"title": ["black leather wallet"]}))
+    assert json.loads(no_column["attributes"][0])["tags"] == ["colour:black",
+                                                              "material:leather"]
+
+
+def test_autotag_rejects_attributes_that_are_not_objects() -> None:
+    with pytest.raises(InputError, match="item 'a': field `attributes` must be a JSON object"):
+        autotag_items(pl.DataFrame({"item_id": ["a"], "title": ["x"], "attributes": ["[1]"]}))
+    with pytest.raises(InputError, match="got a Int64 column"):
+        autotag_items(pl.DataFrame({"title": ["x"], "attributes": [3]}))
+
+
+def test_shop_classifier_learns_from_given_categories_only() -> None:
+    items = pl.DataFrame({
+        "title": ["red dress", "blue dress", "usb charger", "fast charger", "cable", "ghost"],
+        "category": ["Dresses", "Dresses", "Chargers", "Chargers", "Chargers", "Dresses"],
+        "placeholder": [False, False, False, False, False, True],
+        "attributes": [None, None, None, None, '{"category_confidence":0.4}', None],
+    })
+    assert labelled_items(items)["title"].to_list() == ["red dress", "blue dress",
+                                                        "usb charger", "fast charger"]
+    clf = train_shop_classifier(items, backend="hashing", min_items=4)
+    assert clf.predict(["green dress"]) == ["Dresses"]
+    with pytest.raises(InputError, match="4 item\\(s\\) in 2 categories, need at least 5"):
+        train_shop_classifier(items, backend="hashing", min_items=5)
+    one = items.with_columns(pl.lit("Dresses").alias("category"))
+    with pytest.raises(InputError, match="in 1 category, need"):
+        train_shop_classifier(one, backend="hashing", min_items=2)

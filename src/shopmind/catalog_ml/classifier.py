@@ -104,6 +104,49 @@ class CategoryClassifier:
         return [str(self.classes_[i]) for i in proba.argmax(axis=1)] if len(proba) else []
 
 
+def labelled_items(items: pl.DataFrame) -> pl.DataFrame:
+    """A shop's items whose category a person gave: real (not placeholder) items with a
+    category that was not predicted (``category_confidence`` marks a prediction)."""
+    keep = pl.col("category").is_not_null() & (pl.col("category").str.strip_chars() != "")
+    if "placeholder" in items.columns:
+        keep &= ~pl.col("placeholder").fill_null(False)
+    if "attributes" in items.columns and items.schema["attributes"] == pl.String:
+        keep &= ~pl.col("attributes").str.contains('"category_confidence"', literal=True
+                                                   ).fill_null(False)
+    return items.filter(keep)
+
+
+def train_shop_classifier(items: pl.DataFrame, *, backend: str = "use", min_items: int = 20,
+                          min_categories: int = 2, cache_dir: str | None = None
+                          ) -> CategoryClassifier:
+    """A :class:`CategoryClassifier` fitted on a shop's :func:`labelled_items`.
+
+    ``items`` holds the shop's catalog (``title``, ``category``; ``description``,
+    ``placeholder`` and ``attributes`` are used when present).
+
+    Raises
+    ------
+    InputError
+        If fewer than ``min_items`` items are labelled, or they span fewer than
+        ``min_categories`` categories.
+
+    >>> items = pl.DataFrame({"title": ["red dress", "blue dress", "usb charger", "cable"],
+    ...                       "category": ["Dresses", "Dresses", "Chargers", "Chargers"]})
+    >>> train_shop_classifier(items, backend="hashing", min_items=4).classes_.tolist()
+    ['Chargers', 'Dresses']
+    """
+    labelled = labelled_items(items)
+    n_categories, min_categories = labelled["category"].n_unique(), max(min_categories, 2)
+    if labelled.height < min_items or n_categories < min_categories:
+        raise InputError(
+            f"too few labelled items to learn categories from: {labelled.height} item(s) in "
+            f"{n_categories} categor{'y' if n_categories == 1 else 'ies'}, need at least "
+            f"{min_items} items in at least {min_categories} categories; ingest more items "
+            "with a `category` first")
+    return CategoryClassifier(backend=backend, cache_dir=cache_dir).fit(
+        item_texts(labelled), labelled["category"].to_list())
+
+
 def zero_shot_categories(texts: Sequence[str], categories: Sequence[str],
                          backend: str = "use") -> tuple[list[str], np.ndarray]:
     """Assign each text the category whose name is most similar (no labels needed).

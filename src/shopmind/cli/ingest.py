@@ -10,11 +10,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from shopmind.cli.common import console, row_progress, settings_store
-from shopmind.config import get_settings
+from shopmind.config import Settings, get_settings
 from shopmind.data.ingest.engine import IngestSummary, ProgressCallback, ingest_file
 from shopmind.data.ingest.mapping import ColumnMapping
 from shopmind.data.ingest.readers import count_records
 from shopmind.data.schema import TABLES
+from shopmind.data.store import Store
 from shopmind.errors import InputError
 
 
@@ -42,6 +43,28 @@ def print_reasons(summaries: list[IngestSummary], quarantine_file: Path) -> None
         console.print(f"  {count:>8,}  {escape(reason)}")
 
 
+def fill_categories_after_ingest(store: Store, shop_id: str, settings: Settings) -> None:
+    """Predict the missing item categories of the shop; too few labels is a note, not a
+    failure (the ingest itself succeeded)."""
+    from shopmind.data.ingest.categories import fill_missing_categories
+
+    with console.status("Filling missing item categories (training a classifier on the "
+                        "shop's labelled items)…"):
+        try:
+            fill = fill_missing_categories(
+                store, shop_id, backend=settings.catalog_text_backend,
+                cache_dir=str(settings.embedding_cache_dir))
+        except InputError as exc:
+            console.print(f"[yellow]Missing categories not filled:[/] {escape(str(exc))}")
+            return
+    if not fill.filled:
+        console.print("Every item has a category; none to fill.")
+        return
+    console.print(f"Filled the category of {fill.filled:,} item(s), predicted from "
+                  f"{fill.labelled:,} labelled items in {fill.categories:,} categories "
+                  "(confidence in attributes.category_confidence).")
+
+
 def ingest(
     path: Annotated[
         Path | None, typer.Argument(help="CSV, JSONL or Parquet file (.gz allowed).")
@@ -65,6 +88,13 @@ def ingest(
     unknown: Annotated[
         str, typer.Option(help="Events naming unknown users/items: placeholder or quarantine.")
     ] = "",
+    fill_categories: Annotated[
+        bool | None,
+        typer.Option("--fill-categories/--no-fill-categories",
+                     help="After the ingest, predict the category of items that have none "
+                     "from the shop's labelled items (embeds the catalog, so it takes a "
+                     "while). Default: on when an ingested item has no category."),
+    ] = None,
 ) -> None:
     """Ingest a file or a public data set: validate, quarantine bad rows, store the rest."""
     settings = get_settings()
@@ -108,6 +138,10 @@ def ingest(
             if summary.ignored_columns:
                 console.print(f"[yellow]Columns not used by the mapping:[/] "
                               f"{', '.join(summary.ignored_columns)}")
-    console.print(summary_table(summaries))
-    print_reasons(summaries, settings.quarantine_path)
+        console.print(summary_table(summaries))
+        print_reasons(summaries, settings.quarantine_path)
+        if fill_categories is None:
+            fill_categories = any(s.table == "items" and s.uncategorized for s in summaries)
+        if fill_categories:
+            fill_categories_after_ingest(store, shop_id, settings)
 

@@ -133,7 +133,7 @@ class Runtime:
     def _read_items(self, shop_id: str) -> pl.DataFrame:
         with self.reading() as store:
             return store.read_table(shop_id, "items", columns=[
-                "item_id", "title", "description", "category", "placeholder"])
+                "item_id", "title", "description", "category", "placeholder", "attributes"])
 
     def ready(self) -> dict[str, str]:
         """Problems that make the process unready, by component (empty when ready)."""

@@ -17,12 +17,13 @@ from collections.abc import Callable
 
 import polars as pl
 
-from shopmind.catalog_ml import CategoryClassifier, autotag_items
-from shopmind.catalog_ml.classifier import item_texts
+from shopmind.catalog_ml import CategoryClassifier, autotag_items, train_shop_classifier
+from shopmind.errors import InputError
 
 logger = logging.getLogger(__name__)
 
-#: Reads a shop's items (item_id, title, description, category, placeholder).
+#: Reads a shop's items (item_id, title, description, category, placeholder,
+#: attributes).
 ItemReader = Callable[[str], pl.DataFrame]
 
 
@@ -59,16 +60,12 @@ class ItemTagger:
         """Fit the shop's classifier on its labelled items now (None: too few of them)."""
         model: CategoryClassifier | None = None
         try:
-            items = self.read_items(shop_id)
-            if "placeholder" in items.columns:
-                items = items.filter(~pl.col("placeholder").fill_null(False))
-            labelled = items.filter(pl.col("category").is_not_null()
-                                    & (pl.col("category") != ""))
-            if labelled.height >= self.min_items and labelled["category"].n_unique() >= 2:
-                model = CategoryClassifier(backend=self.backend).fit(
-                    item_texts(labelled), labelled["category"].to_list())
-                logger.info("tagging: category classifier of shop %r trained on %d items",
-                            shop_id, labelled.height)
+            model = train_shop_classifier(self.read_items(shop_id), backend=self.backend,
+                                          min_items=self.min_items)
+            logger.info("tagging: category classifier of shop %r trained (%d categories)",
+                        shop_id, len(model.classes_))
+        except InputError as exc:  # too few labelled items: tags only, no category guesses
+            logger.info("tagging: no category classifier for shop %r: %s", shop_id, exc)
         except Exception:  # tags still work; categories wait for the next attempt
             logger.exception("tagging: training the category classifier of %r failed", shop_id)
         finally:

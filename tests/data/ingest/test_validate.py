@@ -108,6 +108,17 @@ def test_json_attributes() -> None:
     assert "JSON object" in reasons[1] and "JSON object" in reasons[2]
 
 
+def test_typed_json_values_that_are_not_objects_are_rejected() -> None:
+    """JSONL gives numbers, booleans and arrays their own types; none is a JSON object."""
+    assert "got '3'" in _reasons("items", item_id=["a", "b"], attributes=[3, None])[0]
+    assert "got 'true'" in _reasons("items", item_id=["a"], attributes=[True])[0]
+    assert _reasons("items", item_id=["a", "b"], attributes=[[1, 2], None]) == [
+        "field `attributes` must be a JSON object, got a JSON array", None]
+    objects = validate_frame(TABLES["items"], pl.DataFrame(
+        {"item_id": ["a", "b"], "attributes": [{"k": 1}, None]}), source="t.jsonl")
+    assert objects.accepted["attributes"].to_list() == ['{"k":1}', None]
+
+
 def test_every_row_is_accounted_for_and_typed() -> None:
     frame = pl.DataFrame({"item_id": ["a", "", "c"], "price": ["1", "2", "x"]})
     result = validate_frame(TABLES["items"], frame, source="x")

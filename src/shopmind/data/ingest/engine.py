@@ -1,10 +1,10 @@
 """The ingest engine: batches in, validated rows stored, rejected rows quarantined.
 
-For every batch: validate column-wise, key the rows, drop in-batch duplicates, apply the
-unknown-reference policy, then commit rows + quarantine + progress marker in one
-transaction (:meth:`Store.apply_chunk`). Re-running an ingest is idempotent (events are keyed
-on their content, entities upserted by id) and resumes after the last committed chunk, so a
-crash mid-ingest never leaves half a chunk or a duplicate behind.
+For every batch: validate column-wise, auto-tag items and PII-scrub reviews, key the rows,
+drop in-batch duplicates, apply the unknown-reference policy, then commit rows + quarantine +
+progress marker in one transaction (:meth:`Store.apply_chunk`). Re-running an ingest is
+idempotent (events are keyed on their content, entities upserted by id) and resumes after the
+last committed chunk, so a crash mid-ingest never leaves half a chunk or a duplicate behind.
 
 Invariant of every run: ``accepted + quarantined + duplicates == read``.
 """
@@ -49,6 +49,7 @@ class IngestSummary:
     quarantined: int = 0
     duplicates: int = 0
     placeholders: int = 0
+    uncategorized: int = 0  # accepted items without a category
     resumed_after_rows: int = 0
     seconds: float = 0.0
     reasons: Counter[str] = field(default_factory=Counter)
@@ -64,6 +65,7 @@ class IngestSummary:
         self.quarantined += other.quarantined
         self.duplicates += other.duplicates
         self.placeholders += other.placeholders
+        self.uncategorized += other.uncategorized
         self.reasons.update(other.reasons)
 
 
@@ -284,8 +286,7 @@ def ingest_batches(
                 first = False
             frame = mapping.apply(raw, spec, source=source)
             result = validate_frame(spec, frame, source=source)
-            accepted = scrub_column(result.accepted, "text") if spec.name == "reviews" \
-                else result.accepted
+            accepted = _prepare_rows(spec.name, result.accepted)
             prepared_batch = _Prepared(raw.height, numbered, frame, accepted, result.rejected)
             if unknown != "quarantine":
                 # Keys, in-batch dedupe and placeholders need no store reads under this
@@ -318,6 +319,9 @@ def ingest_batches(
         summary.read += batch.rows_read
         summary.quarantined += rejected.height
         summary.placeholders += sum(v for k, v in changed.items() if k.endswith("_placeholders"))
+        if spec.name == "items":
+            summary.uncategorized += chunk.frames["items"].filter(
+                pl.col("category").fill_null("").str.strip_chars() == "").height
         summary.reasons.update(_reason_kind(r) for r in rejected["reason"].to_list())
         if quarantine_file is not None and not rejected.is_empty():
             _append_quarantine_file(quarantine_file, shop_id, source, spec.name, rejected)
@@ -328,6 +332,21 @@ def ingest_batches(
             source_key, source, spec.name, chunks_done, rows_done, finished=True)))
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _prepare_rows(table: str, accepted: pl.DataFrame) -> pl.DataFrame:
+    """Accepted rows as they are stored: reviews PII-scrubbed, items auto-tagged.
+
+    Items get their tags only (cue matching, no classifier, so nothing is embedded here);
+    missing categories are filled after the ingest (:mod:`shopmind.data.ingest.categories`).
+    """
+    if table == "reviews":
+        return scrub_column(accepted, "text")
+    if table == "items":
+        from shopmind.catalog_ml.tagging import autotag_items  # sklearn: items ingests only
+
+        return autotag_items(accepted)
+    return accepted
 
 
 @dataclass

@@ -258,11 +258,14 @@ def _column_checks(
             + _quoted(name),
         ))
     elif spec.kind == "json":
-        parsed = _as_text(name, dtype) if dtype == pl.String else (
-            pl.col(name).struct.json_encode() if isinstance(dtype, pl.Struct) else
-            pl.col(name).cast(pl.String)
-        )
-        parsed = _blank_to_null(parsed)
+        if dtype in (pl.String, pl.Null):
+            parsed = _blank_to_null(_as_text(name, dtype))
+        elif isinstance(dtype, pl.Struct):  # JSON objects read from JSONL or Parquet
+            parsed = pl.when(present).then(pl.col(name).struct.json_encode())
+        else:  # JSON numbers, booleans or arrays, never an object
+            got = pl.lit("a JSON array") if dtype.is_nested() else _quoted(name)
+            checks.append((present, pl.lit(f"field `{name}` must be a JSON object, got ") + got))
+            parsed = pl.lit(None, pl.String)
     else:  # pragma: no cover - schema.py decides the kinds
         raise AssertionError(spec.kind)
     return parsed.cast(KIND_DTYPES[spec.kind]).alias(name), checks
@@ -395,7 +398,8 @@ def validate_frame(
     raw_columns = [c for c in original.columns
                    if c not in (ROW, READER_ERROR) and not c.startswith(_PARSED_PREFIX)]
     raw = original.select(
-        pl.struct(pl.col(c).cast(pl.String) for c in raw_columns).struct.json_encode()
+        pl.struct(pl.col(c) if original.schema[c].is_nested() else pl.col(c).cast(pl.String)
+                  for c in raw_columns).struct.json_encode()
     ).to_series() if raw_columns else pl.Series([None] * len(original), dtype=pl.String)
     rejected = pl.DataFrame({
         "row_number": original[ROW],
