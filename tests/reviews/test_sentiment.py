@@ -44,10 +44,11 @@ def test_save_and_load_give_the_same_scores(ngram_model: NgramSentiment, tmp_pat
 def test_stack_chooses_on_validation_and_round_trips(
         bilingual_sample: tuple[list[str], np.ndarray], tmp_path: Path) -> None:
     texts, labels = bilingual_sample
-    model = StackedSentiment(backend="hashing", C_grid=(4.0,)).fit(texts[:1500], labels[:1500])
+    model = StackedSentiment(backends=("hashing",), C_grid=(4.0,)).fit(texts[:1500],
+                                                                       labels[:1500])
     report = model.validation_
-    assert report["winner"] in ("ngram", "embedding", "stack")
-    assert set(report["candidates"]) == {"ngram", "embedding", "stack"}
+    assert set(report["candidates"]) == {"ngram", "hashing", "ngram+hashing"}
+    assert report["winner"] in report["candidates"]
     assert report["margin_macro_f1"] >= 0
     # 1,500 reviews hold few English negatives: check the Chinese ones
     assert model.predict(POSITIVE[:2] + NEGATIVE[:2]).tolist() == [1, 1, 0, 0]
@@ -70,3 +71,18 @@ def test_user_errors_are_clear() -> None:
         NgramSentiment().fit(["a", "b"], [1])
     with pytest.raises(InputError, match=r"model\.json missing"):
         load_model("/nonexistent/folder")
+
+
+def test_stack_picks_its_encoder_by_training_set_size() -> None:
+    model = StackedSentiment(kfold_max_rows=100)
+    assert model._choose_backends(100) == ("e5-fast",)  # few labels: the stronger encoder
+    assert model._choose_backends(101) == ("use",)  # many labels: the cheaper one
+    assert StackedSentiment(backends=("hashing",))._choose_backends(10) == ("hashing",)
+
+
+def test_stack_validation_keeps_copies_of_a_text_together() -> None:
+    from shopmind.reviews.stack_model import _duplicate_groups
+
+    groups = _duplicate_groups(["love it", "bad", "love it", "ok", "bad"])
+    assert groups[0] == groups[2] and groups[1] == groups[4]
+    assert len(set(groups.tolist())) == 3

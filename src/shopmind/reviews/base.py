@@ -22,7 +22,7 @@ from shopmind import __version__
 from shopmind.errors import InputError, NotFittedError, UnknownNameError
 from shopmind.reviews.text import normalize_all
 
-ARTIFACT_FORMAT = 1
+ARTIFACT_FORMAT = 2
 M = TypeVar("M", bound="SentimentModel")
 _MODELS: dict[str, type[SentimentModel]] = {}
 

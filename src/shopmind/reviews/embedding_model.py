@@ -55,11 +55,15 @@ class EmbeddingSentiment(SentimentModel):
         self._encoder: Any = None
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """(n, d) float32 vectors of normalized texts (cached when ``cache_dir`` is set)."""
+        """(n, d) float32 vectors of normalized texts (cached when ``cache_dir`` is set).
+
+        Asymmetric encoders get the ``query`` side: e5 asks for its ``query: `` prefix on
+        classification and similarity tasks.
+        """
         if self._encoder is None:
             self._encoder = load_backend(self.backend)
         cache = Path(self.cache_dir) if self.cache_dir else None
-        return self._encoder.embed(texts, cache_dir=cache)
+        return self._encoder.embed(texts, cache_dir=cache, kind="query")
 
     def _fit(self, texts: list[str], y: np.ndarray) -> None:
         self.fit_vectors(self.embed(texts), y)
