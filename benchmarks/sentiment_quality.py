@@ -170,14 +170,20 @@ def run_dataset(name: str, frame: pl.DataFrame, train: np.ndarray, test: np.ndar
 
 
 def summarize_seeds(runs: dict[int, dict[str, Any]]) -> dict[str, Any]:
-    """Mean and standard deviation of every model's macro-F1 and accuracy over split seeds."""
+    """Mean and standard deviation of every model's macro-F1 and accuracy over split seeds.
+
+    A model row missing from some seeds (a stack component the winner did not need) is
+    summarized over the seeds that have it (``seeds`` says which).
+    """
     summary: dict[str, Any] = {"seeds": sorted(runs)}
-    names = [row["model"] for row in next(iter(runs.values()))["models"]]
+    names = list(dict.fromkeys(row["model"] for run in runs.values() for row in run["models"]))
     for name in names:
-        rows = [next(r for r in run["models"] if r["model"] == name) for run in runs.values()]
-        f1 = np.array([r["macro_f1"] for r in rows])
-        acc = np.array([r["accuracy"] for r in rows])
-        summary[name] = {"macro_f1_mean": round(float(f1.mean()), 4),
+        by_seed = {seed: row for seed, run in sorted(runs.items())
+                   for row in run["models"] if row["model"] == name}
+        f1 = np.array([r["macro_f1"] for r in by_seed.values()])
+        acc = np.array([r["accuracy"] for r in by_seed.values()])
+        summary[name] = {"seeds": list(by_seed),
+                         "macro_f1_mean": round(float(f1.mean()), 4),
                          "macro_f1_sd": round(float(f1.std(ddof=1)), 4) if len(f1) > 1 else 0.0,
                          "accuracy_mean": round(float(acc.mean()), 4),
                          "macro_f1_by_seed": [round(float(v), 4) for v in f1]}
