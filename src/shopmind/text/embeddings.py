@@ -379,15 +379,17 @@ class FastE5Backend(Backend):
     ----------
     threads : int or None, default None
         Torch threads (None: :func:`idle_cores`, read at every call).
-    dtype : {"bfloat16", "float32"}, default "bfloat16"
-        Precision of the matrix products (float32 on CPUs without AMX/AVX512-BF16).
+    dtype : {"auto", "bfloat16", "float32"}, default "auto"
+        Precision of the matrix products; ``auto`` takes bfloat16 where the CPU multiplies
+        it in hardware (AVX512-BF16 or AMX) and float32 elsewhere, where emulated bfloat16
+        would be slower than float32.
     """
 
     asymmetric = True
 
-    def __init__(self, *, threads: int | None = None, dtype: str = "bfloat16") -> None:
+    def __init__(self, *, threads: int | None = None, dtype: str = "auto") -> None:
         self.threads = threads
-        self.dtype = dtype
+        self.dtype = _hardware_dtype() if dtype == "auto" else dtype
         self._model: Any = None
 
     @property
@@ -411,6 +413,17 @@ class FastE5Backend(Backend):
 
     def _encode_many(self, texts: list[str], batch_size: int, kind: str) -> np.ndarray:
         return self._encode_kind(texts, kind)
+
+
+def _hardware_dtype() -> str:
+    """``bfloat16`` when this CPU multiplies it natively, else ``float32``."""
+    import torch
+
+    try:
+        native = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    except AttributeError:  # private helpers moved: float32 is always correct
+        native = False
+    return "bfloat16" if native else "float32"
 
 
 @register_backend("hashing")
