@@ -367,7 +367,7 @@ class TorchE5:
     max_batch_tokens : int, default 2048
         Tokens (padding included) per forward pass; more is slower here (caches).
     row_tokens : int, default 128
-        Length of the rows short windows are packed into.
+        Longest row short windows are packed into (narrower when every window is shorter).
     dtype : {"bfloat16", "float32"}, default "bfloat16"
         Precision of the matrix products (float32 is faster on CPUs without AMX/BF16).
     """
@@ -424,12 +424,15 @@ class TorchE5:
         torch.set_num_threads(self.threads or _idle_cores())
         try:
             with torch.inference_mode():
-                for batch in pack([len(ids) for ids in windows], self.row_tokens,
-                                  self.max_batch_tokens):
+                lengths = [len(ids) for ids in windows]
+                # rows no wider than the longest window needs: one short query is not
+                # padded to 128 tokens (a multiple of 32 keeps the shapes few)
+                row_tokens = min(self.row_tokens, _steps(max(lengths), 32))
+                for batch in pack(lengths, row_tokens, self.max_batch_tokens):
                     order = [i for row in batch for i in row]
                     token_ids, positions, segments = _batch_arrays(
                         [[windows[i] for i in row] for row in batch],
-                        _steps(len(windows[order[0]]), self.row_tokens), pad=tokenizer.eos)
+                        _steps(len(windows[order[0]]), row_tokens), pad=tokenizer.eos)
                     pooled = _forward(weights, config, torch.from_numpy(token_ids),
                                       torch.from_numpy(positions), torch.from_numpy(segments),
                                       getattr(torch, self.dtype))
