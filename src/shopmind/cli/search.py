@@ -84,7 +84,7 @@ def eval_search(
     mode: Annotated[str, typer.Option(help="hybrid, bm25 or dense (rrf: plain fusion).")
                     ] = "hybrid",
     backend: Annotated[str | None, typer.Option(help="Embedding backend (default: the "
-                                                "search setting, e5).")] = None,
+                                                "search setting, e5-fast).")] = None,
 ) -> None:
     """Rank the whole products file for every judged query; write NDCG@10 and more."""
     from shopmind.search.evaluate import evaluate_search
