@@ -52,7 +52,8 @@ def evaluate_index(index: SearchIndex, queries: QuerySet, mode: str = "hybrid",
     seconds = np.zeros(len(queries.queries))
     for q, query in enumerate(queries.queries):
         start = time.perf_counter()
-        vector = None if vectors is None else vectors[q]
+        vector = (vectors[q] if vectors is not None else
+                  None if mode == "bm25" else index.embed_query(query))  # once, timed
         rows, _ = index.rank(query, k=CANDIDATES, mode=mode,  # type: ignore[arg-type]
                              vector=vector)
         seconds[q] = time.perf_counter() - start
