@@ -31,7 +31,6 @@ import argparse
 import os
 import platform
 import random
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,14 +41,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results_io import write_results  # noqa: E402
-from sentiment_quality import load_en, load_zh  # noqa: E402
-
-from shopmind.config import get_settings  # noqa: E402
-from shopmind.reviews.metrics import binary_scores  # noqa: E402
-from shopmind.reviews.ngram_model import NgramSentiment  # noqa: E402
-from shopmind.text.e5_torch import PREFIX, TorchE5, _batch_arrays, _forward, _steps, pack  # noqa: E402
+from results_io import write_results
+from sentiment_quality import load_en, load_zh
+from shopmind.config import get_settings
+from shopmind.reviews.metrics import binary_scores
+from shopmind.reviews.ngram_model import NgramSentiment
+from shopmind.text.e5_torch import PREFIX, TorchE5, _batch_arrays, _forward, _steps, pack
 
 ROOT = Path(__file__).resolve().parents[1]
 ROW = 128  # tokens per packed row

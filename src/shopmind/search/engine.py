@@ -25,7 +25,7 @@ import polars as pl
 
 from shopmind.errors import InputError
 from shopmind.search.analyze import normalize, script_parts
-from shopmind.search.filters import Filters, allowed_mask, facets
+from shopmind.search.filters import Filters, allowed_mask, facets, filter_columns
 from shopmind.search.index import MAX_QUERY_CHARS, Mode, SearchIndex
 from shopmind.search.keyword import top_k
 from shopmind.search.personalize import NO_PROFILE, OFF, personal_boosts, personalize
@@ -93,6 +93,7 @@ class SearchEngine:
 
     def _refresh(self) -> None:
         catalog = self.index.catalog_
+        self.filter_columns_ = filter_columns(catalog)
         self.brands_ = sorted({normalize(b) for b in catalog["brand"].to_list() if b})
         leaves = {normalize(c.rsplit(">", 1)[-1]) for c in catalog["category"].to_list() if c}
         # "连衣裙 Dresses": either language names the category
@@ -168,12 +169,16 @@ class SearchEngine:
         relaxed: list[str] = []
         order = list(parsed.constraints)
         current = wanted
+        vector: np.ndarray | None = None  # embedded once, reused by every relaxed retry
         while True:
-            allowed = allowed_mask(self.index.catalog_, current)
+            allowed = allowed_mask(self.index.catalog_, current, self.filter_columns_)
             if allowed.any():
                 if text:
+                    if vector is None and mode != "bm25":
+                        vector = self.index.embed_query(text)
                     rows, scores = self.index.rank(
-                        text, _POOL, mode, allowed=None if allowed.all() else allowed)
+                        text, _POOL, mode, vector=vector,
+                        allowed=None if allowed.all() else allowed)
                 else:  # only constraints ("200元以下"): most popular matching items
                     pop = np.where(allowed, self.index.catalog_["popularity"].to_numpy(),
                                    -np.inf)

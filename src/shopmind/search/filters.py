@@ -73,17 +73,30 @@ class Filters:
                     or self.max_price is not None)
 
 
-def _expression(filters: Filters) -> pl.Expr:
-    conditions = [pl.lit(True)]
+def filter_columns(catalog: pl.DataFrame) -> pl.DataFrame:
+    """The columns filters read, lower-cased once (an index keeps this frame, so a query
+    does not lower-case every title of the catalog again)."""
     low_title = pl.col("title").str.to_lowercase()
+    return catalog.select(
+        low_title.alias("title"),
+        pl.col("category").str.to_lowercase().alias("category"),
+        pl.col("brand").str.to_lowercase().alias("brand"),
+        pl.concat_str([pl.col("color").str.to_lowercase(), low_title], separator=" "
+                      ).alias("color_title"),
+        "price", "in_stock")
+
+
+def _expression(filters: Filters) -> pl.Expr:
+    """Rows passing ``filters``, over :func:`filter_columns`."""
+    conditions = [pl.lit(True)]
+    title = pl.col("title")
     if filters.categories:
-        cat = pl.col("category").str.to_lowercase()
         conditions.append(pl.any_horizontal(
-            [cat.str.contains(c.lower(), literal=True) for c in filters.categories]))
+            [pl.col("category").str.contains(c.lower(), literal=True)
+             for c in filters.categories]))
     if filters.brands:
-        brand = pl.col("brand").str.to_lowercase()
         conditions.append(pl.any_horizontal(
-            [(brand == b.lower()) | low_title.str.starts_with(b.lower())
+            [(pl.col("brand") == b.lower()) | title.str.starts_with(b.lower())
              for b in filters.brands]))
     if filters.min_price is not None:
         conditions.append(pl.col("price") >= filters.min_price)
@@ -92,21 +105,23 @@ def _expression(filters: Filters) -> pl.Expr:
     if filters.in_stock:
         conditions.append(pl.col("in_stock"))
     if filters.colors:
-        words = [w for c in filters.colors for w in COLORS.get(c, (c,))]
-        text = pl.concat_str([pl.col("color"), low_title], separator=" ").str.to_lowercase()
-        conditions.append(pl.any_horizontal([text.str.contains(w, literal=True)
+        words = [w.lower() for c in filters.colors for w in COLORS.get(c, (c,))]
+        conditions.append(pl.any_horizontal([pl.col("color_title").str.contains(w, literal=True)
                                              for w in words]))
     if filters.sizes:
         pattern = "|".join(rf"\b{s}\b" for s in filters.sizes)
-        conditions.append(low_title.str.contains(f"(?i){pattern}|(?:{pattern})码"))
+        conditions.append(title.str.contains(f"(?i){pattern}|(?:{pattern})码"))
     return pl.all_horizontal(conditions).fill_null(False)
 
 
-def allowed_mask(catalog: pl.DataFrame, filters: Filters) -> np.ndarray:
-    """Boolean mask of catalog rows that pass ``filters``."""
+def allowed_mask(catalog: pl.DataFrame, filters: Filters,
+                 columns: pl.DataFrame | None = None) -> np.ndarray:
+    """Boolean mask of catalog rows that pass ``filters``; ``columns`` is
+    :func:`filter_columns` of ``catalog`` when the caller keeps it."""
     if not filters.active:
         return np.ones(catalog.height, dtype=bool)
-    return catalog.select(_expression(filters)).to_series().to_numpy()
+    frame = filter_columns(catalog) if columns is None else columns
+    return frame.select(_expression(filters)).to_series().to_numpy()
 
 
 def facets(catalog: pl.DataFrame, rows: np.ndarray, top: int = 10) -> dict[str, object]:
