@@ -10,12 +10,19 @@ import pytest
 
 pytest.importorskip("torch")
 
+import torch
+import torch.nn.functional as F
+
 from shopmind.errors import InputError
 from shopmind.features.idmap import IdMap
 from shopmind.recommend.base import Histories, Recommender, TrainingData
 from shopmind.recommend.models import sasrec as sasrec_module
 from shopmind.recommend.models.sasrec import SasRec, SasRecText
-from shopmind.recommend.models.sasrec_train import auto_max_len, holdout_last
+from shopmind.recommend.models.sasrec_train import (
+    ChunkedCrossEntropy,
+    auto_max_len,
+    holdout_last,
+)
 
 N_ITEMS = 30
 TINY = dict(hidden=32, n_blocks=1, dropout=0.0, lr=5e-3, batch_sequences=64, num_threads=1)
@@ -74,6 +81,21 @@ def test_early_stopping_and_time_budget_stop_training() -> None:
     assert len(model.history_) == 1 and logs == model.history_  # budget reached after one
     frozen = SasRec(max_epochs=50, patience=2, **{**TINY, "lr": 0.0}).fit(cycle_data(n_users=40))
     assert len(frozen.history_) == 3 and frozen.best_epoch_ == 1  # no progress: 2 stale epochs
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 1000])
+def test_chunked_cross_entropy_equals_the_full_softmax_loss_and_gradients(chunk: int) -> None:
+    gen = torch.Generator().manual_seed(0)
+    hidden = torch.randn(50, 8, generator=gen, requires_grad=True)
+    weights = torch.randn(30, 8, generator=gen, requires_grad=True)
+    targets = torch.randint(0, 30, (50,), generator=gen)
+    expected = F.cross_entropy(hidden @ weights.T, targets)
+    want = torch.autograd.grad(expected, [hidden, weights])
+    loss = ChunkedCrossEntropy.apply(hidden, weights, targets, chunk)
+    got = torch.autograd.grad(loss, [hidden, weights])
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
+    for g, w in zip(got, want, strict=True):
+        torch.testing.assert_close(g, w, rtol=1e-5, atol=1e-6)
 
 
 def test_holdout_removes_the_newest_item_of_long_enough_histories() -> None:
