@@ -12,7 +12,10 @@ Stacking (Wolpert, *Stacked Generalization*, 1992) on a held-out slice of the tr
    logits of n-grams + each encoder and of all of them (a combiner's own scores come from
    5-fold cross-validation there, so it is not judged on what it was fitted to); keep the
    best by macro-F1 and its macro-F1-maximizing decision threshold;
-4. refit the base models the winner needs on all training texts.
+4. refit the base models the winner needs on all training texts;
+5. when the winner blends n-grams with an encoder, choose a :mod:`~shopmind.reviews.cascade`
+   band on the same validation texts: clear texts are then decided by n-grams alone and
+   only the others are embedded (``cascade_tolerance``; None turns it off).
 
 ``validation_`` records every candidate's validation accuracy and macro-F1 and the winner.
 """
@@ -32,6 +35,7 @@ from shopmind.reviews.base import (
     register_model,
     sub_arrays,
 )
+from shopmind.reviews.cascade import Band, choose_band
 from shopmind.reviews.embedding_model import EmbeddingSentiment
 from shopmind.reviews.metrics import best_threshold, binary_scores
 from shopmind.reviews.ngram_model import NgramSentiment
@@ -50,6 +54,11 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
+
+
+def _finite(value: float) -> float | None:
+    """``value``, or None for ±inf (an open side of the cascade band; JSON has no inf)."""
+    return value if np.isfinite(value) else None
 
 
 def _duplicate_groups(texts: list[str]) -> np.ndarray:
@@ -86,18 +95,24 @@ class StackedSentiment(SentimentModel):
         (small sets give too few validation reviews, e.g. 30 negatives, to choose on).
     cache_dir : str or None
         Embedding cache folder.
+    cascade_tolerance : float or None, default 0.001
+        Macro-F1 the n-gram-first cascade may lose on the validation texts (see
+        :mod:`~shopmind.reviews.cascade`); an encoder alone also gives way to its blend
+        with n-grams when that blend is within this much of it, since only a blend can be
+        cascaded. None embeds every text.
     random_state : int, default 0
     """
 
     def __init__(self, *, C_grid: tuple[float, ...] = (1.0, 4.0, 16.0),
                  backends: tuple[str, ...] | None = None, val_fraction: float = 0.2,
                  kfold_max_rows: int = 20_000, cache_dir: str | None = None,
-                 random_state: int = 0) -> None:
+                 cascade_tolerance: float | None = 0.001, random_state: int = 0) -> None:
         self.C_grid = C_grid
         self.backends = backends
         self.val_fraction = val_fraction
         self.kfold_max_rows = kfold_max_rows
         self.cache_dir = cache_dir
+        self.cascade_tolerance = cascade_tolerance
         self.random_state = random_state
 
     def _head(self, backend: str) -> EmbeddingSentiment:
@@ -174,6 +189,12 @@ class StackedSentiment(SentimentModel):
             threshold = best_threshold(y_val, p)
             report[name] = {**binary_scores(y_val, p >= threshold), "threshold": threshold}
         ranked = sorted(report, key=lambda n: -report[n]["macro_f1"])
+        faster = f"{NGRAM}+{ranked[0]}"  # an encoder alone: its cascaded blend, if as good
+        if (self.cascade_tolerance is not None and faster in report
+                and report[faster]["macro_f1"] >= report[ranked[0]]["macro_f1"]
+                - self.cascade_tolerance):
+            ranked.remove(faster)
+            ranked.insert(0, faster)
         self.mode_, runner_up = ranked[0], ranked[1]
         cols = self._candidates()[self.mode_]
         self.validation_ = {"n_validation": len(val_rows), "ngram_C": self.C_,
@@ -181,11 +202,14 @@ class StackedSentiment(SentimentModel):
                             "margin_macro_f1": report[self.mode_]["macro_f1"]
                             - report[runner_up]["macro_f1"]}
         self.threshold_ = report[self.mode_]["threshold"]
+        self.band_, self.ngram_calibration_ = Band.off(), np.r_[1.0, 0.0]
         if len(cols) == 1:  # a base model alone: its own logit
             self.blend_ = np.r_[1.0, 0.0]
         else:
             meta = LogisticRegression().fit(z[:, cols], y_val)
             self.blend_ = np.r_[meta.coef_.ravel(), meta.intercept_].astype(np.float64)
+            if cols[0] == 0 and self.cascade_tolerance is not None:
+                self._fit_cascade(z[:, cols], y_val)
         logger.info("sentiment validation: %s wins by %.4f macro-F1 over %s",
                     self.mode_, self.validation_["margin_macro_f1"], runner_up)
         # refit what the winner uses on every training text
@@ -199,6 +223,20 @@ class StackedSentiment(SentimentModel):
             else:
                 self.models_[name] = self._head(name).fit_vectors(vectors[name], y)
 
+    def _fit_cascade(self, z: np.ndarray, y: np.ndarray) -> None:
+        """Band on the n-gram logit ``z[:, 0]`` and its calibration for skipped texts."""
+        full = _sigmoid(z @ self.blend_[:-1] + self.blend_[-1]) >= self.threshold_
+        self.band_ = choose_band(z[:, 0], full, y, tolerance=float(self.cascade_tolerance or 0))
+        alone = LogisticRegression().fit(z[:, :1], y)
+        self.ngram_calibration_ = np.r_[alone.coef_.ravel(), alone.intercept_]
+        self.validation_["cascade"] = {
+            "low": _finite(self.band_.low), "high": _finite(self.band_.high),  # JSON-safe
+            "skip_share": self.band_.skip_share, "macro_f1": self.band_.macro_f1,
+            "full_macro_f1": self.band_.full_macro_f1}
+        logger.info("sentiment cascade: n-grams alone decide %.0f%% of validation texts "
+                    "(macro-F1 %.4f vs %.4f)", 100 * self.band_.skip_share,
+                    self.band_.macro_f1, self.band_.full_macro_f1)
+
     def _part_logits(self, name: str, texts: list[str]) -> np.ndarray:
         model = self.models_[name]
         if isinstance(model, NgramSentiment):
@@ -209,12 +247,29 @@ class StackedSentiment(SentimentModel):
         # One part after the other: an encoder's threads take every core, and n-gram
         # hashing beside them (one more thread) made both several times slower.
         logits = np.full(len(texts), self.blend_[-1])
-        for weight, name in zip(self.blend_[:-1], self.parts_, strict=True):
-            logits += weight * self._part_logits(name, texts)
-        return _sigmoid(logits)
+        if self.parts_[0] != NGRAM or len(self.parts_) == 1:
+            for weight, name in zip(self.blend_[:-1], self.parts_, strict=True):
+                logits += weight * self._part_logits(name, texts)
+            return _sigmoid(logits)
+        ngram = self._part_logits(NGRAM, texts)
+        send = self.band_.needs_encoder(ngram)  # the cascade: clear texts stop here
+        logits += self.blend_[0] * ngram
+        sent = [texts[i] for i in np.flatnonzero(send)]
+        for weight, name in zip(self.blend_[1:-1], self.parts_[1:], strict=True):
+            if sent:
+                logits[send] += weight * self._part_logits(name, sent)
+        proba = _sigmoid(logits)
+        a, b = self.ngram_calibration_
+        alone = _sigmoid(a * ngram + b)  # skipped texts: n-gram probability, on its side
+        low, high = ngram <= self.band_.low, ngram >= self.band_.high
+        proba[low] = np.minimum(alone[low], np.nextafter(self.threshold_, 0.0))
+        proba[high] = np.maximum(alone[high], self.threshold_)
+        return proba
 
     def _state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        arrays: dict[str, np.ndarray] = {"blend": self.blend_}
+        arrays: dict[str, np.ndarray] = {
+            "blend": self.blend_, "ngram_calibration": self.ngram_calibration_,
+            "band": np.array([self.band_.low, self.band_.high])}
         info: dict[str, Any] = {"mode": self.mode_, "C": self.C_, "parts": self.parts_,
                                 "backends": list(self.backends_),
                                 "validation": self.validation_}
@@ -228,6 +283,9 @@ class StackedSentiment(SentimentModel):
         self.mode_ = info["mode"]
         self.validation_ = info["validation"]
         self.blend_ = arrays["blend"]
+        low, high = arrays.get("band", (-np.inf, np.inf))
+        self.band_ = Band(float(low), float(high), float("nan"), float("nan"), float("nan"))
+        self.ngram_calibration_ = arrays.get("ngram_calibration", np.r_[1.0, 0.0])
         self.C_ = float(info["C"])
         self.parts_ = list(info["parts"])
         self.backends_ = tuple(info["backends"])
