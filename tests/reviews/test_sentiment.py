@@ -73,6 +73,10 @@ def test_user_errors_are_clear() -> None:
         NgramSentiment().fit(["a", "b"], [1])
     with pytest.raises(InputError, match=r"model\.json missing"):
         load_model("/nonexistent/folder")
+    for tolerance in (-0.1, float("nan"), 1.5):
+        with pytest.raises(InputError, match="cascade_tolerance"):
+            StackedSentiment(backends=("hashing",), cascade_tolerance=tolerance).fit(
+                ["good", "bad"], [1, 0])
 
 
 def test_stack_picks_its_encoder_by_training_set_size() -> None:

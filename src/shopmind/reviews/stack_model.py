@@ -29,6 +29,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 
+from shopmind.errors import InputError
 from shopmind.reviews.base import (
     SentimentModel,
     prefixed,
@@ -175,6 +176,9 @@ class StackedSentiment(SentimentModel):
         return out
 
     def _fit(self, texts: list[str], y: np.ndarray) -> None:
+        tolerance = self.cascade_tolerance
+        if tolerance is not None and not 0.0 <= tolerance < 1.0:
+            raise InputError(f"cascade_tolerance must be in [0, 1) or None, got {tolerance}")
         self.backends_ = self._choose_backends(len(texts))
         vectors = {b: self._head(b).embed(texts) for b in self.backends_}  # embedded once
         z, val_rows = self._validation_logits(texts, vectors, y)
