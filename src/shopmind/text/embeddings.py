@@ -37,10 +37,7 @@ from __future__ import annotations
 import abc
 import hashlib
 import logging
-import os
 import re
-import threading
-import time
 import unicodedata
 import zlib
 from collections.abc import Callable, Sequence
@@ -49,6 +46,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 import numpy as np
 
+from shopmind.cpu import idle_cores
 from shopmind.errors import InputError, UnknownNameError
 
 logger = logging.getLogger(__name__)
@@ -57,45 +55,6 @@ DEFAULT_BACKEND = "use"
 _FLUSH_ROWS = 4096  # texts encoded between two cache writes
 B = TypeVar("B", bound="Backend")
 _BACKENDS: dict[str, type[Backend]] = {}
-
-
-class _OwnCpu:
-    """This process's recent CPU use, in cores (CPU seconds per wall second)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.wall, self.cpu, self.share = time.monotonic(), time.process_time(), 0.0
-
-    def recent_share(self, min_window_s: float = 1.0) -> float:
-        """Average since the previous reading at least ``min_window_s`` ago."""
-        with self.lock:
-            wall, cpu = time.monotonic(), time.process_time()
-            if wall - self.wall >= min_window_s:
-                self.share = (cpu - self.cpu) / (wall - self.wall)
-                self.wall, self.cpu = wall, cpu
-            return self.share
-
-
-_OWN_CPU = _OwnCpu()
-
-
-def idle_cores() -> int:
-    """CPU cores not busy with *other* work: ``cpu_count`` minus the 1-minute load average
-    net of this process's own recent CPU use, at least 1.
-
-    On a shared machine, more BLAS/torch threads than idle cores is not a little slower but
-    several times slower (threads spin waiting for a descheduled sibling), so defaults use
-    only the cores nobody else is using. The load average counts this process too: without
-    taking its own share out, a job re-reading this during its own work (SASRec every
-    epoch) would see its own threads as somebody else's and shrink to one thread.
-    """
-    cores = os.cpu_count() or 1
-    try:
-        busy = os.getloadavg()[0]
-    except OSError:  # not available on this platform
-        busy = 0.0
-    others = max(0.0, busy - _OWN_CPU.recent_share())
-    return max(1, min(cores, int(cores - others + 0.5)))
 
 
 def register_backend(name: str) -> Callable[[type[B]], type[B]]:

@@ -94,7 +94,7 @@ class SasRec(Recommender):
         embedding included, for ``sasrec_text``).
     num_threads : int or None
         Torch CPU threads while fitting and scoring; None uses the idle cores, re-read
-        every epoch (see :func:`shopmind.text.embeddings.idle_cores`).
+        every epoch (see :func:`shopmind.cpu.idle_cores`).
     random_state : int or None
         Seed of the sampling, the initialization and dropout.
 

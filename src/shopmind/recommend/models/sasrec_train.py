@@ -33,9 +33,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from shopmind.cpu import idle_cores
 from shopmind.recommend.base import Histories
 from shopmind.recommend.models.sasrec_net import SasRecNet
-from shopmind.text.embeddings import idle_cores
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,145 @@
+"""How many CPU cores this process may use without fighting other work for them.
+
+On a shared machine, more BLAS/torch threads than free cores is not a little slower but
+several times slower (threads spin waiting for a descheduled sibling), so ShopMind's
+defaults use only the cores nobody else is using: the idle ones plus those this process is
+busy on itself.
+
+Where Linux's ``/proc/stat`` is readable, idle time is *measured*: the CPU time the kernel
+counted as idle (or waiting on I/O) since the previous reading. The 1-minute load average,
+the fallback elsewhere, counts runnable and uninterruptible tasks instead, and on some
+virtual machines it stays near 1 while a core sits idle (measured on this project's 2-core
+VM: load 2.1 with one busy thread and 0.97 cores idle), which made every torch job run
+on one core of two.
+
+Examples
+--------
+>>> 1 <= idle_cores() <= (os.cpu_count() or 1)
+True
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+
+#: Shortest window (seconds) between two readings; calls in between reuse the last answer.
+MIN_WINDOW_S = 1.0
+#: Window of the very first reading, taken on the spot.
+FIRST_WINDOW_S = 0.05
+
+
+@dataclass(frozen=True)
+class _Reading:
+    wall: float  # monotonic seconds
+    own_cpu: float  # this process's CPU seconds
+    total: int  # all CPU time, in clock ticks, every core
+    idle: int  # idle + iowait ticks, every core
+
+
+def cpu_times(path: str = "/proc/stat") -> tuple[int, int] | None:
+    """``(total, idle)`` clock ticks of all cores from ``/proc/stat`` (None: unreadable).
+
+    Idle counts ``idle`` and ``iowait``; guest time is already inside ``user``.
+    """
+    try:
+        with open(path, encoding="ascii") as f:
+            fields = f.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != "cpu" or len(fields) < 6:
+        return None
+    ticks = [int(x) for x in fields[1:9]]  # user nice system idle iowait irq softirq steal
+    return sum(ticks), ticks[3] + ticks[4]
+
+
+def free_cores(cores: int, idle_share: float, own_share: float) -> int:
+    """Cores idle plus cores used by this process, rounded, in ``[1, cores]``.
+
+    ``idle_share``: fraction of all CPU time that was idle; ``own_share``: this process's
+    CPU seconds per wall second.
+
+    >>> free_cores(2, 0.49, 0.98), free_cores(2, 0.0, 1.0), free_cores(4, 1.0, 0.0)
+    (2, 1, 4)
+    """
+    return max(1, min(cores, int(cores * idle_share + own_share + 0.5)))
+
+
+class _Sampler:
+    """Idle and own CPU time between readings at least :data:`MIN_WINDOW_S` apart."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.last: _Reading | None = None
+        self.answer = 1
+
+    @staticmethod
+    def read() -> _Reading | None:
+        times = cpu_times()
+        if times is None:
+            return None
+        return _Reading(time.monotonic(), time.process_time(), *times)
+
+    def idle_cores(self, cores: int) -> int | None:
+        """Measured free cores (None where ``/proc/stat`` is not available)."""
+        with self.lock:
+            if self.last is None:
+                self.last = self.read()
+                if self.last is None:
+                    return None
+                time.sleep(FIRST_WINDOW_S)
+            elif time.monotonic() - self.last.wall < MIN_WINDOW_S:
+                return self.answer
+            now = self.read()
+            if now is None:
+                return None
+            wall = max(now.wall - self.last.wall, 1e-9)
+            total = now.total - self.last.total
+            idle_share = (now.idle - self.last.idle) / total if total > 0 else 1.0
+            own_share = (now.own_cpu - self.last.own_cpu) / wall
+            self.last, self.answer = now, free_cores(cores, idle_share, own_share)
+            return self.answer
+
+
+class _OwnCpu:
+    """This process's recent CPU use, in cores (CPU seconds per wall second)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.wall, self.cpu, self.share = time.monotonic(), time.process_time(), 0.0
+
+    def recent_share(self) -> float:
+        """Average since the previous reading at least :data:`MIN_WINDOW_S` ago."""
+        with self.lock:
+            wall, cpu = time.monotonic(), time.process_time()
+            if wall - self.wall >= MIN_WINDOW_S:
+                self.share = (cpu - self.cpu) / (wall - self.wall)
+                self.wall, self.cpu = wall, cpu
+            return self.share
+
+
+_SAMPLER = _Sampler()
+_OWN_CPU = _OwnCpu()
+
+
+def idle_cores() -> int:
+    """CPU cores not busy with *other* work (at least 1), measured since the last call.
+
+    Linux: idle CPU time from ``/proc/stat`` plus this process's own use. Elsewhere:
+    ``cpu_count`` minus the 1-minute load average net of this process's own recent CPU
+    use (the load average counts this process too: without taking its share out, a job
+    re-reading this during its own work, SASRec every epoch, would see its own threads as
+    somebody else's and shrink to one thread).
+    """
+    cores = os.cpu_count() or 1
+    measured = _SAMPLER.idle_cores(cores)
+    if measured is not None:
+        return measured
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:  # not available on this platform
+        busy = 0.0
+    others = max(0.0, busy - _OWN_CPU.recent_share())
+    return max(1, min(cores, int(cores - others + 0.5)))
