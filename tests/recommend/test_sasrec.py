@@ -145,13 +145,24 @@ def test_best_blends_on_validation_and_round_trips(tmp_path: Path) -> None:
     from shopmind.recommend.models.ensemble import Best
 
     model = Best(sasrec_params=dict(max_epochs=15, patience=15, **TINY)).fit(cycle_data())
-    assert set(model.valid_ndcg_) >= {"sasrec", "ease", "covisit", "blend"}
+    assert set(model.valid_ndcg_) >= {"sasrec", "ease", "covisit", "covisit_next", "blend"}
     assert sum(model.weights_.values()) <= 0.7
     queries = Histories.from_lists([[3, 4, 5], [], [28, 29]])
     top, _ = model.recommend(queries, 1)
     assert top[0, 0] == 6 and top[2, 0] == 0
     loaded = Recommender.load(model.save(tmp_path / "best"))
     np.testing.assert_allclose(loaded.score(queries), model.score(queries), rtol=1e-5)
+
+
+def test_best_partner_labels_resolve_to_models_with_their_parameters() -> None:
+    from shopmind.recommend.models import covisit  # noqa: F401 - register partners
+    from shopmind.recommend.models.ensemble import Best
+
+    forward_only = Best()._partner("covisit_next")
+    assert forward_only.name == "covisit" and forward_only.get_params()["backward_weight"] == 0.0
+    assert Best()._partner("covisit").get_params()["backward_weight"] == 0.3
+    tuned = Best(partner_params={"covisit_next": {"window": 5}})._partner("covisit_next")
+    assert tuned.get_params()["window"] == 5 and tuned.get_params()["backward_weight"] == 0.0
 
 
 def test_auto_loss_is_the_full_softmax_on_small_catalogs(monkeypatch: pytest.MonkeyPatch
