@@ -34,5 +34,5 @@ def test_idle_cores_falls_back_to_the_load_average(monkeypatch) -> None:
     monkeypatch.setattr(cpu, "_SAMPLER", cpu._Sampler())
     monkeypatch.setattr(cpu.os, "cpu_count", lambda: 4)
     monkeypatch.setattr(cpu.os, "getloadavg", lambda: (2.2, 0.0, 0.0))
-    monkeypatch.setattr(cpu._OWN_CPU, "recent_share", lambda: 0.0)
+    monkeypatch.setattr(cpu._SAMPLER, "shares_now", lambda: (None, 0.0))
     assert cpu.idle_cores() == 2

@@ -68,60 +68,37 @@ def free_cores(cores: int, idle_share: float, own_share: float) -> int:
 
 
 class _Sampler:
-    """Idle and own CPU time between readings at least :data:`MIN_WINDOW_S` apart."""
+    """This process's CPU use and, where readable, all cores' idle time, between readings
+    at least :data:`MIN_WINDOW_S` apart (calls in between reuse the last shares)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.last: _Reading | None = None
-        self.answer = 1
+        self.shares: tuple[float | None, float] = (None, 0.0)
 
     @staticmethod
-    def read() -> _Reading | None:
-        times = cpu_times()
-        if times is None:
-            return None
-        return _Reading(time.monotonic(), time.process_time(), *times)
+    def read() -> _Reading:
+        total, idle = cpu_times() or (-1, -1)
+        return _Reading(time.monotonic(), time.process_time(), total, idle)
 
-    def idle_cores(self, cores: int) -> int | None:
-        """Measured free cores (None where ``/proc/stat`` is not available)."""
+    def shares_now(self) -> tuple[float | None, float]:
+        """``(idle share of all CPU time or None, own CPU seconds per wall second)``."""
         with self.lock:
             if self.last is None:
                 self.last = self.read()
-                if self.last is None:
-                    return None
                 time.sleep(FIRST_WINDOW_S)
             elif time.monotonic() - self.last.wall < MIN_WINDOW_S:
-                return self.answer
+                return self.shares
             now = self.read()
-            if now is None:
-                return None
-            wall = max(now.wall - self.last.wall, 1e-9)
             total = now.total - self.last.total
-            idle_share = (now.idle - self.last.idle) / total if total > 0 else 1.0
-            own_share = (now.own_cpu - self.last.own_cpu) / wall
-            self.last, self.answer = now, free_cores(cores, idle_share, own_share)
-            return self.answer
-
-
-class _OwnCpu:
-    """This process's recent CPU use, in cores (CPU seconds per wall second)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.wall, self.cpu, self.share = time.monotonic(), time.process_time(), 0.0
-
-    def recent_share(self) -> float:
-        """Average since the previous reading at least :data:`MIN_WINDOW_S` ago."""
-        with self.lock:
-            wall, cpu = time.monotonic(), time.process_time()
-            if wall - self.wall >= MIN_WINDOW_S:
-                self.share = (cpu - self.cpu) / (wall - self.wall)
-                self.wall, self.cpu = wall, cpu
-            return self.share
+            measured = now.total >= 0 and self.last.total >= 0
+            idle_share = (now.idle - self.last.idle) / total if measured and total > 0 else None
+            own_share = (now.own_cpu - self.last.own_cpu) / max(now.wall - self.last.wall, 1e-9)
+            self.last, self.shares = now, (idle_share, own_share)
+            return self.shares
 
 
 _SAMPLER = _Sampler()
-_OWN_CPU = _OwnCpu()
 
 
 def idle_cores() -> int:
@@ -134,12 +111,12 @@ def idle_cores() -> int:
     somebody else's and shrink to one thread).
     """
     cores = os.cpu_count() or 1
-    measured = _SAMPLER.idle_cores(cores)
-    if measured is not None:
-        return measured
+    idle_share, own_share = _SAMPLER.shares_now()
+    if idle_share is not None:
+        return free_cores(cores, idle_share, own_share)
     try:
         busy = os.getloadavg()[0]
     except OSError:  # not available on this platform
         busy = 0.0
-    others = max(0.0, busy - _OWN_CPU.recent_share())
+    others = max(0.0, busy - own_share)
     return max(1, min(cores, int(cores - others + 0.5)))
