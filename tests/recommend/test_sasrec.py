@@ -90,12 +90,15 @@ def test_chunked_cross_entropy_equals_the_full_softmax_loss_and_gradients(chunk:
     weights = torch.randn(30, 8, generator=gen, requires_grad=True)
     targets = torch.randint(0, 30, (50,), generator=gen)
     expected = F.cross_entropy(hidden @ weights.T, targets)
-    want = torch.autograd.grad(expected, [hidden, weights])
+    want = torch.autograd.grad(3.0 * expected, [hidden, weights])  # an upstream factor too
     loss = ChunkedCrossEntropy.apply(hidden, weights, targets, chunk)
-    got = torch.autograd.grad(loss, [hidden, weights])
+    got = torch.autograd.grad(3.0 * loss, [hidden, weights])
     assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
     for g, w in zip(got, want, strict=True):
         torch.testing.assert_close(g, w, rtol=1e-5, atol=1e-6)
+    with torch.no_grad():  # no gradient wanted: the loss alone
+        assert ChunkedCrossEntropy.apply(hidden, weights, targets, chunk).item() == (
+            pytest.approx(expected.item(), rel=1e-6))
 
 
 def test_holdout_removes_the_newest_item_of_long_enough_histories() -> None:
