@@ -81,6 +81,19 @@ def test_another_model_matches_the_library_evaluation(
     assert payload["n_eval_users"] == 4
 
 
+def test_training_epochs_are_reported_on_stderr_when_it_is_not_a_terminal(
+    sequences: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "sasrec.json"
+    done = _shopmind("evaluate", "--sequences", str(sequences), "--model", "sasrec", "--param",
+                     "max_epochs=2", "--param", "hidden=8", "--json", str(out))
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.startswith("train sasrec:")]
+    assert [line.split(" loss ")[0] for line in lines] == [
+        "train sasrec: epoch 1", "train sasrec: epoch 2"]
+    assert json.loads(out.read_text())["model"] == "sasrec"
+
+
 def test_model_params_and_a_temporal_split(tmp_path: Path) -> None:
     events = tmp_path / "events.csv"
     events.write_text(

@@ -40,11 +40,16 @@ def _parse_params(pairs: list[str]) -> dict[str, Any]:
 
 
 def _epoch_hook(progress: Any, task: Any, name: str) -> Any:
+    """Show each epoch on the progress bar, or as one stderr line when that is not a terminal
+    (a log file of a long run still says how training goes)."""
     def on_epoch(log: Any) -> None:
         valid = getattr(log, "valid_ndcg", None)
         shown = f" valid ndcg@10 {valid:.4f}" if valid is not None else ""
+        description = f"train {name}: epoch {log.epoch} loss {log.loss:.4f}{shown}"
+        if progress.disable:
+            err_console.print(f"{description} ({log.seconds:.0f}s)", highlight=False)
         progress.update(task, total=log.max_epochs, completed=log.epoch,
-                        description=f"train {name}: epoch {log.epoch} loss {log.loss:.4f}{shown}")
+                        description=description)
     return on_epoch
 
 
