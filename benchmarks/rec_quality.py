@@ -42,6 +42,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rec_quality_data import DATASETS, load_dataset, recbole_peer
+from shopmind.cpu import machine_info
 
 logger = logging.getLogger("rec_quality")
 ROOT = Path(__file__).resolve().parents[1]
@@ -273,7 +274,8 @@ def main(argv: list[str] | None = None) -> int:
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "quick": args.quick,
         "machine": {"cpus": os.cpu_count(), "threads": args.threads,
-                    "python": platform.python_version(), "platform": platform.platform()},
+                    "python": platform.python_version(), "platform": platform.platform(),
+                    **machine_info()},
         "protocols": {name: spec.protocol for name, spec in DATASETS.items()},
         "notes": notes,
         "total_seconds": time.perf_counter() - started,

@@ -51,6 +51,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
 from shopmind.config import get_settings
+from shopmind.cpu import machine_info
 from shopmind.reviews import create_model
 from shopmind.reviews.embedding_model import EmbeddingSentiment
 from shopmind.reviews.evaluate import evaluate_model
@@ -203,7 +204,7 @@ def main() -> None:
     loaders = {"online_shopping_10_cats": load_zh, "amazon_alexa_reviews": load_en}
     out: dict[str, Any] = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+        "machine": {**machine_info(), "platform": platform.platform(),
                     "load_avg_start": os.getloadavg()[0]},
         "datasets": {}}
     for name in args.datasets.split(","):

@@ -26,6 +26,7 @@ import numpy as np
 import orjson
 import polars as pl
 
+from shopmind.cpu import machine_info
 from shopmind.data.ingest.engine import ingest_batches
 from shopmind.data.store import open_store
 from shopmind.recommend.pipeline import PipelineConfig
@@ -303,5 +304,5 @@ def run_paced(url: str, key: str | None,
 
 
 def machine() -> dict[str, Any]:
-    return {"cpus": os.cpu_count(), "python": sys.version.split()[0],
+    return {**machine_info(), "python": sys.version.split()[0],
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}

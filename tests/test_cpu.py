@@ -36,3 +36,13 @@ def test_idle_cores_falls_back_to_the_load_average(monkeypatch) -> None:
     monkeypatch.setattr(cpu.os, "getloadavg", lambda: (2.2, 0.0, 0.0))
     monkeypatch.setattr(cpu._SAMPLER, "shares_now", lambda: (None, 0.0))
     assert cpu.idle_cores() == 2
+
+
+def test_machine_info_names_the_cpu_and_its_matrix_units(tmp_path: Path) -> None:
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Processor\n"
+                    "flags\t\t: fpu avx2 avx512f amx_bf16\n\nprocessor\t: 1\n"
+                    "model name\t: Intel(R) Xeon(R) Processor\nflags\t\t: fpu avx2\n")
+    got = cpu.machine_info(str(info))
+    assert got["cpu"] == "Intel(R) Xeon(R) Processor"
+    assert got["isa"] == ["avx2", "avx512f", "amx_bf16"]  # the first core's line

@@ -18,6 +18,7 @@ from typing import Any
 from rich.table import Table
 
 from shopmind import __version__
+from shopmind.cpu import machine_info
 from shopmind.evaluation.loo import LooResult
 from shopmind.recommend.base import TrainingData
 
@@ -74,6 +75,7 @@ def result_json(
         "predict_seconds": round(result.predict_seconds, 3),
         "params": _jsonable(params),
         "shopmind_version": __version__,
+        "machine": machine_info(),
     }
     if valid is not None:
         payload["valid_metrics"] = _rounded(valid.metrics)
