@@ -157,6 +157,29 @@ def test_best_blends_on_validation_and_round_trips(tmp_path: Path) -> None:
     np.testing.assert_allclose(loaded.score(queries), model.score(queries), rtol=1e-5)
 
 
+def test_best_averages_sasrec_runs_that_share_their_holdout(tmp_path: Path) -> None:
+    pytest.importorskip("scipy")
+    from shopmind.recommend.models import covisit  # noqa: F401 - register partners
+    from shopmind.recommend.models.ensemble import Best
+
+    params = dict(sasrec_params=dict(max_epochs=4, patience=4, **TINY), partners=("covisit",))
+    two = Best(**params).fit(cycle_data())
+    first, second = two.sasrecs_
+    np.testing.assert_array_equal(first.holdout_.rows, second.holdout_.rows)
+    queries = Histories.from_lists([[3, 4, 5], [28, 29]])
+    assert not np.allclose(first.score(queries), second.score(queries))
+    assert len(two.valid_ndcg_["sasrec_runs"]) == 2
+    loaded = Recommender.load(two.save(tmp_path / "two"))
+    assert len(loaded.sasrecs_) == 2
+    np.testing.assert_allclose(loaded.score(queries), two.score(queries), rtol=1e-5)
+
+    one = Best(**params, sasrec_runs=1).fit(cycle_data())
+    assert len(one.sasrecs_) == 1  # the first run is the plain SASRec of the same seed
+    np.testing.assert_array_equal(one.sasrecs_[0].score(queries), first.score(queries))
+    no_time = Best(**params, time_budget_s=0.0).fit(cycle_data())
+    assert len(no_time.sasrecs_) == 1  # no time left for a second run
+
+
 def test_best_partner_labels_resolve_to_models_with_their_parameters() -> None:
     from shopmind.recommend.models import covisit  # noqa: F401 - register partners
     from shopmind.recommend.models.ensemble import Best

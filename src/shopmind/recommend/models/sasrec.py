@@ -99,6 +99,10 @@ class SasRec(Recommender):
         every epoch (see :func:`shopmind.cpu.idle_cores`).
     random_state : int or None
         Seed of the sampling, the initialization and dropout.
+    init_seed : int or None
+        Seed of the initialization, the batch order and dropout alone, the validation
+        hold-out still drawn from ``random_state`` (None: all from ``random_state``):
+        trainings that differ only in this seed share their hold-out users.
 
     Attributes
     ----------
@@ -125,7 +129,7 @@ class SasRec(Recommender):
         lr: float = 4e-3, weight_decay: float = 0.0, batch_sequences: int = 64,
         max_epochs: int = 200, patience: int = 8, valid_users: int = 4096,
         time_budget_s: float | None = None, num_threads: int | None = None,
-        random_state: int | None = 0,
+        random_state: int | None = 0, init_seed: int | None = None,
     ) -> None:
         self.max_len = max_len
         self.hidden = hidden
@@ -143,6 +147,7 @@ class SasRec(Recommender):
         self.time_budget_s = time_budget_s
         self.num_threads = num_threads
         self.random_state = random_state
+        self.init_seed = init_seed
 
     # -- fitting -----------------------------------------------------------------------
     def _validate(self) -> None:
@@ -165,12 +170,13 @@ class SasRec(Recommender):
     def _fit(self, data: TrainingData) -> None:
         self._validate()
         rng = np.random.default_rng(self.random_state)
+        train_rng = rng if self.init_seed is None else np.random.default_rng(self.init_seed)
         started = time.perf_counter()
         text = self._text_vectors(data)
         budget = (None if self.time_budget_s is None
                   else self.time_budget_s - (time.perf_counter() - started))
         with threads(self.num_threads):
-            torch.manual_seed(int(rng.integers(2**62)))
+            torch.manual_seed(int(train_rng.integers(2**62)))
             self.max_len_ = self.max_len or auto_max_len(data.histories.lengths())
             dropout = (self.dropout if self.dropout is not None
                        else auto_dropout(len(data.histories.items), data.n_items))
@@ -197,7 +203,7 @@ class SasRec(Recommender):
             logger.info("%s: %d histories, %d items, max_len %d, dropout %.2f, loss %s",
                         self.name, len(train_h), data.n_items, self.max_len_, dropout, loss)
             self.best_epoch_, self.valid_ndcg_, self.history_ = train(
-                self.net_, train_h, train_cfg, rng, valid=valid, on_epoch=self.on_epoch,
+                self.net_, train_h, train_cfg, train_rng, valid=valid, on_epoch=self.on_epoch,
                 num_threads=self.num_threads)
             self._after_training(train_h)
 
@@ -257,13 +263,15 @@ class SasRecText(SasRec):
         batch_sequences: int = 64, max_epochs: int = 200, patience: int = 8,
         valid_users: int = 4096, time_budget_s: float | None = None,
         num_threads: int | None = None, random_state: int | None = 0,
+        init_seed: int | None = None,
     ) -> None:
         super().__init__(
             max_len=max_len, hidden=hidden, n_blocks=n_blocks, n_heads=n_heads,
             dropout=dropout, loss=loss, n_negatives=n_negatives, lr=lr,
             weight_decay=weight_decay, batch_sequences=batch_sequences,
             max_epochs=max_epochs, patience=patience, valid_users=valid_users,
-            time_budget_s=time_budget_s, num_threads=num_threads, random_state=random_state)
+            time_budget_s=time_budget_s, num_threads=num_threads, random_state=random_state,
+            init_seed=init_seed)
         self.backend = backend
         self.backend_path = backend_path
         self.cache_dir = cache_dir
