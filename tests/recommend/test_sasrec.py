@@ -162,10 +162,13 @@ def test_best_averages_sasrec_runs_that_share_their_holdout(tmp_path: Path) -> N
     from shopmind.recommend.models import covisit  # noqa: F401 - register partners
     from shopmind.recommend.models.ensemble import Best
 
-    params = dict(sasrec_params=dict(max_epochs=4, patience=4, **TINY), partners=("covisit",))
-    two = Best(**params).fit(cycle_data())
+    params = dict(sasrec_params=dict(max_epochs=4, patience=4, valid_users=60, **TINY),
+                  partners=("covisit",))
+    two = Best(**params, sasrec_runs=2).fit(cycle_data())
     first, second = two.sasrecs_
+    assert len(first.holdout_.rows) == 60  # a sample of the 200 users, the same in both
     np.testing.assert_array_equal(first.holdout_.rows, second.holdout_.rows)
+    np.testing.assert_array_equal(first.holdout_.targets, second.holdout_.targets)
     queries = Histories.from_lists([[3, 4, 5], [28, 29]])
     assert not np.allclose(first.score(queries), second.score(queries))
     assert len(two.valid_ndcg_["sasrec_runs"]) == 2
@@ -176,7 +179,7 @@ def test_best_averages_sasrec_runs_that_share_their_holdout(tmp_path: Path) -> N
     one = Best(**params, sasrec_runs=1).fit(cycle_data())
     assert len(one.sasrecs_) == 1  # the first run is the plain SASRec of the same seed
     np.testing.assert_array_equal(one.sasrecs_[0].score(queries), first.score(queries))
-    no_time = Best(**params, time_budget_s=0.0).fit(cycle_data())
+    no_time = Best(**params, sasrec_runs=2, time_budget_s=0.0).fit(cycle_data())
     assert len(no_time.sasrecs_) == 1  # no time left for a second run
 
 

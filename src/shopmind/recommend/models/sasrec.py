@@ -170,13 +170,17 @@ class SasRec(Recommender):
     def _fit(self, data: TrainingData) -> None:
         self._validate()
         rng = np.random.default_rng(self.random_state)
-        train_rng = rng if self.init_seed is None else np.random.default_rng(self.init_seed)
+        torch_seed = int(rng.integers(2**62))  # drawn either way: the hold-out comes next
+        train_rng = rng
+        if self.init_seed is not None:
+            train_rng = np.random.default_rng(self.init_seed)
+            torch_seed = int(train_rng.integers(2**62))
         started = time.perf_counter()
         text = self._text_vectors(data)
         budget = (None if self.time_budget_s is None
                   else self.time_budget_s - (time.perf_counter() - started))
         with threads(self.num_threads):
-            torch.manual_seed(int(train_rng.integers(2**62)))
+            torch.manual_seed(torch_seed)
             self.max_len_ = self.max_len or auto_max_len(data.histories.lengths())
             dropout = (self.dropout if self.dropout is not None
                        else auto_dropout(len(data.histories.items), data.n_items))
