@@ -183,6 +183,20 @@ def test_best_averages_sasrec_runs_that_share_their_holdout(tmp_path: Path) -> N
     assert len(no_time.sasrecs_) == 1  # no time left for a second run
 
 
+@pytest.mark.parametrize("bad", [0, -1, "two", 1.5])
+def test_best_rejects_a_bad_number_of_sasrec_runs(bad: object) -> None:
+    from shopmind.recommend.models.ensemble import Best
+
+    with pytest.raises(InputError, match="sasrec_runs"):
+        Best(sasrec_runs=bad).fit(cycle_data(n_users=20))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", [-3, "x"])
+def test_sasrec_rejects_a_bad_init_seed(bad: object) -> None:
+    with pytest.raises(InputError, match="init_seed"):
+        SasRec(init_seed=bad, max_epochs=1, **TINY).fit(cycle_data(n_users=20))  # type: ignore[arg-type]
+
+
 def test_best_partner_labels_resolve_to_models_with_their_parameters() -> None:
     from shopmind.recommend.models import covisit  # noqa: F401 - register partners
     from shopmind.recommend.models.ensemble import Best

@@ -194,6 +194,8 @@ class Best(Recommender):
         return create_model(model, **{**params, **(self.partner_params or {}).get(label, {})})
 
     def _fit(self, data: TrainingData) -> None:
+        if not isinstance(self.sasrec_runs, int) or self.sasrec_runs < 1:
+            raise InputError(f"sasrec_runs must be a whole number ≥ 1, got {self.sasrec_runs!r}")
         started = time.perf_counter()
         budget = (self.time_budget_s if self.time_budget_s is not None
                   else default_budget(len(data.histories.items)))

@@ -158,6 +158,10 @@ class SasRec(Recommender):
                              f"({self.n_heads})")
         if self.dropout is not None and not 0.0 <= self.dropout < 1.0:
             raise InputError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.init_seed is not None and (not isinstance(self.init_seed, int)
+                                           or self.init_seed < 0):
+            raise InputError(f"init_seed must be None or a whole number ≥ 0, "
+                             f"got {self.init_seed!r}")
         if self.max_len is not None and self.max_len < 1:
             raise InputError(f"max_len must be positive or None, got {self.max_len}")
         if self.max_epochs < 1 or self.batch_sequences < 1:
