@@ -21,7 +21,9 @@ from shopmind.recommend.models.sasrec import SasRec, SasRecText
 from shopmind.recommend.models.sasrec_train import (
     ChunkedCrossEntropy,
     auto_max_len,
+    halving_period,
     holdout_last,
+    patience_after,
 )
 
 N_ITEMS = 30
@@ -81,6 +83,15 @@ def test_early_stopping_and_time_budget_stop_training() -> None:
     assert len(model.history_) == 1 and logs == model.history_  # budget reached after one
     frozen = SasRec(max_epochs=50, patience=2, **{**TINY, "lr": 0.0}).fit(cycle_data(n_users=40))
     assert len(frozen.history_) == 3 and frozen.best_epoch_ == 1  # no progress: 2 stale epochs
+
+
+def test_the_wait_grows_with_the_best_epoch_and_the_rate_halves_within_it() -> None:
+    # short runs wait `patience`; long ones as long as it took to reach the best epoch
+    assert [patience_after(8, best) for best in (1, 8, 20, 38)] == [8, 8, 20, 38]
+    # the learning rate halves a few times within a wait, never every epoch of it
+    assert [halving_period(8, best) for best in (0, 8, 20, 38)] == [4, 4, 5, 9]
+    assert halving_period(1, 0) == 1
+    assert all(halving_period(8, b) < patience_after(8, b) for b in range(200))
 
 
 @pytest.mark.parametrize("chunk", [1, 7, 64, 1000])

@@ -86,9 +86,9 @@ class SasRec(Recommender):
         Sequences per training step.
     max_epochs, patience : int
         Epoch cap, and the least number of epochs without a better validation NDCG@10
-        before stopping; the wait grows to half the best epoch in long runs (see
+        before stopping; the wait grows to the best epoch in long runs (see
         :func:`.sasrec_train.patience_after`), and the learning rate halves after every
-        half-wait without improvement.
+        :func:`.sasrec_train.halving_period` without improvement.
     valid_users : int, default 4096
         Histories whose newest item is held out for early stopping (0 disables it).
     time_budget_s : float or None
