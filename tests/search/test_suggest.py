@@ -22,6 +22,15 @@ def test_chinese_and_pinyin_prefixes(engine: SearchEngine) -> None:
     assert "红色连衣裙 夏季" in engine.suggest("hslyq")  # pinyin initials
 
 
+def test_later_chinese_words_and_their_pinyin_complete_a_phrase() -> None:
+    suggester = Suggester().fit(titles=["红色连衣裙 夏季", "Apple iPhone 15 苹果手机 256G"])
+    for prefix in ("连衣裙", "lianyiqun", "lyq", "xiaji"):  # a later word, its pinyin
+        assert suggester.suggest(prefix) == ["红色连衣裙 夏季"], prefix
+    for prefix in ("苹果", "pingguo", "pgsj", "shouji"):  # Chinese inside a Latin title
+        assert suggester.suggest(prefix) == ["apple iphone 15 苹果手机 256g"], prefix
+    assert suggester.suggest("guo") == []  # pinyin keys start at words, not syllables
+
+
 def test_nothing_for_unknown_or_empty_prefixes(engine: SearchEngine) -> None:
     assert engine.suggest("") == []
     assert engine.suggest("zzzz") == []

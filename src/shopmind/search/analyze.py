@@ -64,6 +64,19 @@ def words(text: str) -> list[str]:
     return out
 
 
+def segments(text: str) -> list[str]:
+    """``text`` cut into words with its spaces kept, so ``"".join`` gives it back.
+
+    Chinese runs are cut by jieba's default (not search) mode, other text at spaces.
+
+    >>> segments("red 连衣裙")
+    ['red', ' ', '连衣裙']
+    """
+    if not has_cjk(text):
+        return re.split("( )", text)
+    return [word for word, _, _ in _jieba().tokenize(text)]
+
+
 def stem(tokens: list[str]) -> list[str]:
     """Stem Latin tokens (CJK and digits pass through unchanged)."""
     stemmer = _stemmer()

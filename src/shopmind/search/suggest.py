@@ -1,8 +1,10 @@
 """Autocomplete: prefix suggestions from catalog phrases and past searches, zh + en.
 
 Every phrase (titles, brands, category names, past queries) is indexed under keys: its
-normalized text, the text from each later word on (so "dress" completes "red dress"),
-and for Chinese its full pinyin and pinyin initials ("hongse" and "hslyq" → 红色连衣裙).
+normalized text and the text from each later word on (so "dress" completes "red dress"
+and 连衣裙 completes 红色连衣裙: Chinese runs are cut into words by jieba), and, where
+it holds Chinese, the full pinyin and pinyin initials of each of those ("hongse" and
+"hslyq" → 红色连衣裙; "lianyiqun", or "pingguo" → "apple iphone 15 苹果手机").
 Keys live in one sorted list; a prefix is a :func:`bisect` range. The best suggestions
 of every one- and two-character prefix are precomputed, so short prefixes (the widest
 ranges) cost a dictionary lookup; longer ones take the best-scored keys of their range
@@ -32,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from shopmind.search.analyze import has_cjk, normalize
+from shopmind.search.analyze import has_cjk, normalize, segments
 
 _PRECOMPUTED = 2  # prefixes up to this many characters are answered from a table
 _MAX_WORDS = 8  # later-word keys are made for the first words of a title only
@@ -45,18 +47,27 @@ def _pinyin() -> Any:
     return pypinyin
 
 
+@lru_cache(maxsize=65536)
+def _syllables(word: str) -> tuple[str, ...]:
+    """Pinyin syllables of a word (a Latin word stays one piece); words repeat in catalogs."""
+    return tuple(s.strip() for s in _pinyin().lazy_pinyin(word))
+
+
 def _keys(phrase: str) -> set[str]:
-    keys = {phrase}
-    parts = phrase.split(" ")[:_MAX_WORDS]
-    keys.update(" ".join(parts[i:]) for i in range(1, len(parts)))
+    """The keys ``phrase`` is found under: itself, its later words on, their pinyin."""
+    words = segments(phrase)
+    starts = [i for i, word in enumerate(words) if word.strip()][:_MAX_WORDS]
+    keys = {phrase, *("".join(words[i:]) for i in starts)}
     if has_cjk(phrase):
         try:
-            pinyin = _pinyin()
+            _pinyin()
         except ImportError:
-            return keys
-        syllables = [s.strip().lower() for s in pinyin.lazy_pinyin(phrase)]
-        keys.add("".join(syllables).replace(" ", ""))
-        keys.add("".join(s[:1] for s in syllables if s))
+            return {k for k in keys if k}
+        syllables = [_syllables(word) for word in words]
+        for i in starts[:1] + [i for i in starts[1:] if has_cjk(words[i])]:
+            rest = [s for word in syllables[i:] for s in word if s]
+            keys.add("".join(rest).replace(" ", ""))
+            keys.add("".join(s[:1] for s in rest))
     return {k for k in keys if k}
 
 
