@@ -47,6 +47,14 @@ def test_batch(client: TestClient) -> None:
     assert len(results) == 4 and all(r["aspects"] == [] for r in results)
 
 
+def test_a_lone_surrogate_is_replaced_not_a_500(client: TestClient) -> None:
+    response = client.post("/v1/text/sentiment?shop=s1",
+                           content='{"texts": ["good \\ud800", "bad \\udfff product"]}',
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 200
+    assert [r["text"] for r in response.json()["results"]] == ["good ?", "bad ? product"]
+
+
 @pytest.mark.parametrize("body", [{}, {"text": "a", "texts": ["b"]}, {"texts": "notalist"},
                                   {"texts": ["x"] * 1001}])
 def test_bad_requests_are_422(client: TestClient, body: dict[str, Any]) -> None:

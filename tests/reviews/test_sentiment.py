@@ -128,3 +128,15 @@ def test_cascade_sends_only_unclear_texts_to_the_encoder() -> None:
     full = ngram + encoder >= 0
     assert (predicted[inside] == full[inside]).all()
     assert predicted[ngram >= band.high].all() and not predicted[ngram <= band.low].any()
+
+
+def test_a_damaged_model_folder_is_a_clear_error(ngram_model: NgramSentiment, tmp_path: Path
+                                                 ) -> None:
+    ngram_model.save(tmp_path / "m")
+    (tmp_path / "m" / "arrays.npz").unlink()
+    with pytest.raises(InputError, match=r"arrays\.npz is missing"):
+        load_model(tmp_path / "m")
+    ngram_model.save(tmp_path / "m")
+    (tmp_path / "m" / "model.json").write_text('{"format": ')
+    with pytest.raises(InputError, match=r"model\.json: not valid JSON"):
+        load_model(tmp_path / "m")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from shopmind.text.pii import china_id_ok, luhn_ok, scrub, scrub_report
@@ -62,3 +64,13 @@ def test_empty_none_and_huge_text() -> None:
     huge = "质量很好 " * 200_000 + "13812345678"
     out = scrub(huge)
     assert out.endswith("[PHONE]") and len(out) < len(huge)
+
+
+@pytest.mark.parametrize("unit", ["a", "1", "a.", "a@", "北京市朝阳区", "市路", "区1"])
+def test_long_unbroken_runs_scrub_in_linear_time(unit: str) -> None:
+    # an unbounded e-mail local part once took ~20 minutes on 1 MB of "a" (every start
+    # backtracked over the run), freezing the API; linear patterns take about a second
+    start = time.perf_counter()
+    scrub(unit * (500_000 // len(unit)))
+    assert time.perf_counter() - start < 15
+    assert scrub("x" * 100 + " li.lei@example.com") == "x" * 100 + " [EMAIL]"

@@ -25,7 +25,7 @@ from shopmind.reviews.alerts import load_alerts
 from shopmind.reviews.analyze import reviews_dir, sentiment_model_dir
 from shopmind.reviews.aspects import aspect_sentiment
 from shopmind.reviews.base import SentimentModel, load_model
-from shopmind.reviews.text import language
+from shopmind.reviews.text import encodable, language
 from shopmind.text.pii import scrub_all
 
 MAX_TEXTS = 1_000
@@ -116,7 +116,7 @@ def file_providers(data_dir: Path | None = None) -> tuple[ModelProvider, AlertsP
 def score_texts(model: SentimentModel, texts: list[str], with_aspects: bool
                 ) -> list[SentimentOut]:
     """Scrub, score and (optionally) split into aspects; the body of the sentiment route."""
-    clean = scrub_all(list(texts))
+    clean = scrub_all([encodable(t) for t in texts])  # a lone surrogate: '?'
     proba = model.predict_proba(clean)
     cut = model.threshold_
     found: dict[str, list[AspectOut]] = {}

@@ -140,15 +140,27 @@ def load_model(path: str | Path) -> SentimentModel:
     if not meta_path.is_file():
         raise InputError(f"no sentiment model at {folder} (model.json missing); "
                          "train one with `shopmind reviews train`")
-    meta = json.loads(meta_path.read_text())
-    if meta.get("format") != ARTIFACT_FORMAT:
-        raise InputError(f"{meta_path}: artifact format {meta.get('format')} is not "
+    damaged = "; retrain it with `shopmind reviews train`"
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{meta_path}: not valid JSON ({exc}){damaged}") from exc
+    if not isinstance(meta, dict) or meta.get("format") != ARTIFACT_FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else None
+        raise InputError(f"{meta_path}: artifact format {found} is not "
                          f"{ARTIFACT_FORMAT}; retrain the model")
-    model = create_model(meta["model"], **_from_json(meta["params"]))
-    with np.load(folder / "arrays.npz", allow_pickle=False) as npz:
-        arrays = {k: npz[k] for k in npz.files}
-    model._restore(arrays, meta["info"])
-    model.threshold_ = float(meta["threshold"])
+    arrays_path = folder / "arrays.npz"
+    try:
+        model = create_model(meta["model"], **_from_json(meta["params"]))
+        with np.load(arrays_path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        model._restore(arrays, meta["info"])
+        model.threshold_ = float(meta["threshold"])
+    except FileNotFoundError as exc:
+        raise InputError(f"{arrays_path} is missing{damaged}") from exc
+    except (KeyError, ValueError, OSError) as exc:
+        raise InputError(f"{folder}: damaged sentiment model ({type(exc).__name__}: "
+                         f"{exc}){damaged}") from exc
     model.fitted_ = True
     return model
 

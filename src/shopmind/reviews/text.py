@@ -30,9 +30,19 @@ _CLAUSE_SPLIT = re.compile(r"[,.;!?，。；！？、\n]+|\s+(?:but|however|thou
 MAX_CHARS = 5_000
 
 
+def encodable(text: str) -> str:
+    """``text`` with lone surrogates (which no UTF-8 encoder accepts) replaced by ``?``.
+
+    >>> encodable("good \ud800")
+    'good ?'
+    """
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def normalize(text: str | None) -> str:
     """NFKC (full-width → half-width), lower case, collapsed whitespace, capped length."""
-    return " ".join(unicodedata.normalize("NFKC", text or "")[:MAX_CHARS].lower().split())
+    cut = encodable(unicodedata.normalize("NFKC", text or "")[:MAX_CHARS])
+    return " ".join(cut.lower().split())
 
 
 @cache
