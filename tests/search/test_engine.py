@@ -76,6 +76,25 @@ def test_zero_results_relax_constraints_and_say_so(engine: SearchEngine) -> None
     assert "no results matched price" in (found.message or "")
 
 
+def test_the_callers_filters_hold_with_the_querys_and_are_never_relaxed(
+        engine: SearchEngine) -> None:
+    # the query names the dress category, the caller asks for shoes: both must hold
+    found = engine.search("连衣裙", filters=Filters(categories=["鞋"]))
+    assert all("鞋" in h.category for h in found.results)
+    # a brand typed in the query does not widen the caller's brand
+    found = engine.search("耐克 跑步鞋", filters=Filters(brands=["Peakline"]))
+    assert found.results and all(h.brand == "Peakline" for h in found.results)
+    # the query's price is relaxed, the caller's ceiling is not
+    found = engine.search("连衣裙 over 300", filters=Filters(max_price=200))
+    assert found.relaxed == ["price"]
+    assert [h.item_id for h in found.results][:1] == ["d1"]
+    assert all(h.price is not None and h.price <= 200 for h in found.results)
+    assert found.filters["max_price"] == 200 and found.filters["from_query"]["min_price"] == 300
+    # nothing at all: said plainly, not "showing results without ..."
+    found = engine.search("chef knife", filters=Filters(brands=["NoSuchBrand"]))
+    assert found.results == [] and found.message == "no results"
+
+
 def test_only_constraints_returns_popular_matching_items(engine: SearchEngine) -> None:
     found = engine.search("100元以下")
     assert found.results and all(h.price is not None and h.price <= 100

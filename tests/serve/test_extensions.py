@@ -63,6 +63,23 @@ def test_a_users_search_is_stored_as_a_search_event(full: TestClient,
     assert "unusual-query-xyz" in events["query"].to_list()
 
 
+def test_an_unknown_users_search_writes_nothing(full: TestClient, served: ServedShops
+                                                ) -> None:
+    # a read key may search; it must not create a placeholder user by naming a new one
+    response = full.get("/v1/search", params={"q": "dress", "user_id": "nobody-xyz"},
+                        headers=auth(served.keys["a-read"]))
+    assert response.status_code == 200
+    from shopmind.data.store import open_store
+
+    store = open_store(served.settings.resolved_store_url)
+    try:
+        users = store.read_table("a", "users", where={"user_id": "nobody-xyz"})
+        events = store.read_table("a", "events", where={"user_id": "nobody-xyz"})
+    finally:
+        store.close()
+    assert users.is_empty() and events.is_empty()
+
+
 def test_sentiment_without_a_trained_model_is_a_clear_503(full: TestClient,
                                                          served: ServedShops) -> None:
     response = full.post("/v1/text/sentiment", json={"text": "质量很好"},

@@ -14,6 +14,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -136,14 +137,17 @@ class SearchEngine:
         text = parsed.text
         corrected = self.speller_.correct(text) if text else text
         did_you_mean = corrected if corrected != normalize(text) else None
-        wanted = filters.merged(parsed)
-        rows, scores, relaxed = self._retrieve(corrected, wanted, parsed, mode)
+        understood = Filters.from_query(parsed)
+        rows, scores, relaxed = self._retrieve(corrected, filters, understood, parsed, mode)
         message = None
         if did_you_mean:
             message = f"showing results for '{did_you_mean}'"
-        if relaxed:
+        if relaxed and len(rows):
             message = ("no results matched " + ", ".join(relaxed) +
                        "; showing results without " + ("it" if len(relaxed) == 1 else "them"))
+        elif not len(rows):
+            message = "no results" + (f" (also tried without {', '.join(relaxed)})"
+                                      if relaxed else "")
         reasons = [OFF] * len(rows)
         if personalized and profile and len(rows):
             part = self.index.catalog_[rows]
@@ -158,40 +162,44 @@ class SearchEngine:
         hits = self._hits(rows[:k], scores[:k], reasons[:k])
         return SearchResponse(
             query=query, results=hits, total=len(rows),
-            facets=facets(self.index.catalog_, rows), filters=_describe(wanted, relaxed),
+            facets=facets(self.index.catalog_, rows),
+            filters=_describe(filters, understood, relaxed),
             mode=mode, did_you_mean=did_you_mean, relaxed=relaxed, message=message,
             personalized=bool(personalized and profile),
             took_ms=round((time.perf_counter() - start) * 1000, 2))
 
-    def _retrieve(self, text: str, wanted: Filters, parsed: ParsedQuery, mode: Mode
-                  ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """Rank under ``wanted``; relax the query's own constraints one by one if empty."""
-        relaxed: list[str] = []
-        order = list(parsed.constraints)
-        current = wanted
+    def _retrieve(self, text: str, asked: Filters, understood: Filters,
+                  parsed: ParsedQuery, mode: Mode) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Rank under the caller's filters *and* the query's own constraints. If nothing
+        passes, relax as few of the query's constraints as will do (one at a time in the
+        order size, colour, brand, category, price; then two, ...); the caller's never."""
         vector: np.ndarray | None = None  # embedded once, reused by every relaxed retry
-        while True:
-            allowed = allowed_mask(self.index.catalog_, current, self.filter_columns_)
-            if allowed.any():
-                if text:
-                    if vector is None and mode != "bm25":
-                        vector = self.index.embed_query(text)
-                    rows, scores = self.index.rank(
-                        text, _POOL, mode, vector=vector,
-                        allowed=None if allowed.all() else allowed)
-                else:  # only constraints ("200元以下"): most popular matching items
-                    pop = np.where(allowed, self.index.catalog_["popularity"].to_numpy(),
-                                   -np.inf)
-                    rows = top_k(pop, _POOL)
-                    rows = rows[np.isfinite(pop[rows])]
-                    scores = pop[rows]
-                if len(rows):
-                    return rows, np.asarray(scores, dtype=np.float64), relaxed
-            if not order:
-                return np.zeros(0, np.int64), np.zeros(0), relaxed
-            name = order.pop(0)
-            current = current.without(name)
-            relaxed.append(name)
+        required = allowed_mask(self.index.catalog_, asked, self.filter_columns_)
+        names = parsed.constraints
+        tried: list[str] = []
+        for dropped in itertools.chain.from_iterable(
+                itertools.combinations(names, n) for n in range(len(names) + 1)):
+            current = understood
+            for name in dropped:
+                current = current.without(name)
+            allowed = required & allowed_mask(self.index.catalog_, current,
+                                              self.filter_columns_)
+            tried.extend(n for n in dropped if n not in tried)
+            if not allowed.any():
+                continue
+            if text:
+                if vector is None and mode != "bm25":
+                    vector = self.index.embed_query(text)
+                rows, scores = self.index.rank(text, _POOL, mode, vector=vector,
+                                               allowed=None if allowed.all() else allowed)
+            else:  # only constraints ("200元以下"): most popular matching items
+                pop = np.where(allowed, self.index.catalog_["popularity"].to_numpy(), -np.inf)
+                rows = top_k(pop, _POOL)
+                rows = rows[np.isfinite(pop[rows])]
+                scores = pop[rows]
+            if len(rows):
+                return rows, np.asarray(scores, dtype=np.float64), list(dropped)
+        return np.zeros(0, np.int64), np.zeros(0), tried
 
     def _hits(self, rows: np.ndarray, scores: np.ndarray, reasons: list[str]
               ) -> list[SearchHit]:
@@ -203,8 +211,19 @@ class SearchEngine:
                                         strict=True)]
 
 
-def _describe(filters: Filters, relaxed: list[str]) -> dict[str, Any]:
-    return {"categories": filters.categories, "brands": filters.brands,
-            "min_price": filters.min_price, "max_price": filters.max_price,
-            "in_stock": filters.in_stock, "colors": filters.colors, "sizes": filters.sizes,
-            "relaxed": relaxed}
+def _describe(asked: Filters, understood: Filters, relaxed: list[str]) -> dict[str, Any]:
+    """Every constraint in force (the caller's and the query's; both must hold), the
+    query's own apart, and what was relaxed."""
+    def tighter(a: float | None, b: float | None, pick: Any) -> float | None:
+        return a if b is None else b if a is None else pick(a, b)
+
+    def union(a: list[str], b: list[str]) -> list[str]:
+        return list(dict.fromkeys(a + b))
+
+    return {"categories": union(asked.categories, understood.categories),
+            "brands": union(asked.brands, understood.brands),
+            "min_price": tighter(asked.min_price, understood.min_price, max),
+            "max_price": tighter(asked.max_price, understood.max_price, min),
+            "in_stock": asked.in_stock, "colors": union(asked.colors, understood.colors),
+            "sizes": union(asked.sizes, understood.sizes),
+            "from_query": understood.describe(), "relaxed": relaxed}

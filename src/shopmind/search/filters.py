@@ -38,18 +38,18 @@ class Filters:
     colors: list[str] = field(default_factory=list)
     sizes: list[str] = field(default_factory=list)
 
-    def merged(self, parsed: ParsedQuery) -> Filters:
-        """These filters plus the constraints understood from the query."""
-        return replace(
-            self,
-            categories=self.categories + [c for c in parsed.categories
-                                          if c not in self.categories],
-            brands=self.brands + [b for b in parsed.brands if b not in self.brands],
-            min_price=self.min_price if self.min_price is not None else parsed.min_price,
-            max_price=self.max_price if self.max_price is not None else parsed.max_price,
-            colors=self.colors + [c for c in parsed.colors if c not in self.colors],
-            sizes=self.sizes + [s for s in parsed.sizes if s not in self.sizes],
-        )
+    @classmethod
+    def from_query(cls, parsed: ParsedQuery) -> Filters:
+        """The constraints understood from the query's own words."""
+        return cls(categories=list(parsed.categories), brands=list(parsed.brands),
+                   min_price=parsed.min_price, max_price=parsed.max_price,
+                   colors=list(parsed.colors), sizes=list(parsed.sizes))
+
+    def describe(self) -> dict[str, object]:
+        """The filters as plain values (a response's ``filters``)."""
+        return {"categories": self.categories, "brands": self.brands,
+                "min_price": self.min_price, "max_price": self.max_price,
+                "in_stock": self.in_stock, "colors": self.colors, "sizes": self.sizes}
 
     def without(self, name: str) -> Filters:
         """A copy with constraint ``name`` (size, color, brand, category, price) removed."""

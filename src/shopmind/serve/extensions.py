@@ -109,8 +109,18 @@ class ShopSearch:
         return profile_from_storage(rows.row(0, named=True)) if rows.height else None
 
     def record(self, shop_id: str, event: Event) -> None:
-        """Store a search event durably and feed it to the user's live session."""
+        """Store a known user's search event durably and feed it to their live session.
+
+        A search needs only a read key, so an unknown ``user_id`` is not stored: recording
+        it would create a placeholder user, a write a read key must not cause.
+        """
         assert self.runtime is not None
+        with self.runtime.reading() as store:
+            known = store.read_table(shop_id, "users", where={"user_id": event.user_id})
+        if known.is_empty():
+            logger.debug("search: user %r of shop %r is unknown; search not recorded",
+                         event.user_id, shop_id)
+            return
         frame = events_frame([EventIn.model_validate(
             event.model_dump(include={"user_id", "item_id", "type", "ts", "session_id",
                                       "query"}))])
