@@ -6,7 +6,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
+import pytest
 
+from shopmind.errors import InputError
 from shopmind.reviews.alerts import load_alerts, run_alerts
 from shopmind.reviews.monitor import SpikeDetector, find_alerts, negative_share_trend
 from shopmind.reviews.simulate import START, simulate_reviews
@@ -18,6 +20,20 @@ def test_trend_counts_every_window() -> None:
     trend = negative_share_trend(simulate(2, 5, 0.2, seed=1), "item_id")
     assert trend.height == 10
     assert (trend["negatives"] <= trend["reviews"]).all()
+
+
+@pytest.mark.parametrize("every", ["bogus", "0d", "-1w", "3", "1w 2d", "1ns", "1s"])
+def test_a_window_that_is_no_duration_is_a_clear_error(every: str) -> None:
+    with pytest.raises(InputError, match="whole number and a unit"):
+        negative_share_trend(simulate(2, 5, 0.2, seed=1), "item_id", every)
+
+
+def test_too_many_windows_is_a_clear_error() -> None:
+    ten_years = pl.DataFrame({"ts": [START, START + timedelta(days=3_650)],
+                              "p_positive": [0.9, 0.1], "item_id": ["a", "a"]})
+    with pytest.raises(InputError, match="87,600 windows"):  # hourly over ten years
+        negative_share_trend(ten_years, "item_id", "1h")
+    assert negative_share_trend(ten_years, "item_id", "1mo").height > 100
 
 
 def test_fires_on_an_injected_spike() -> None:

@@ -105,7 +105,9 @@ def analyze(shop: ShopOpt = None,
 @reviews_app.command("alerts")
 def alerts(
     shop: ShopOpt = None,
-    every: Annotated[str, typer.Option(help="Window length (1d, 1w, 1mo).")] = "1w",
+    every: Annotated[str, typer.Option(
+        help="Window length: a whole number and a unit, h (hours), d, w, mo, q or y "
+             "(e.g. 1d, 2w, 1mo).")] = "1w",
     alpha: Annotated[float, typer.Option(min=1e-12, max=0.5,
                                          help="Significance level per test.")] = 0.001,
     baseline: Annotated[int, typer.Option(min=1, help="Baseline windows.")] = 8,
@@ -113,12 +115,12 @@ def alerts(
 ) -> None:
     """Detect negative-share spikes per product, brand and category; list the alerts."""
     from shopmind.reviews.alerts import run_alerts
-    from shopmind.reviews.analyze import load_analysis, reviews_dir
+    from shopmind.reviews.analyze import load_scores, reviews_dir
     from shopmind.reviews.monitor import SpikeDetector
 
     settings = get_settings()
     folder = reviews_dir(settings.data_dir, shop or settings.default_shop)
-    scores, _ = load_analysis(folder)
+    scores = load_scores(folder)
     found = run_alerts(scores, folder, SpikeDetector(alpha=alpha, baseline_windows=baseline),
                        every=every, plots=plots)
     if not found:

@@ -78,9 +78,22 @@ def save_analysis(scores: pl.DataFrame, aspects: pl.DataFrame, folder: Path) -> 
         tmp.replace(folder / f"{name}.parquet")
 
 
+def load_scores(folder: Path) -> pl.DataFrame:
+    """The review scores written by :func:`save_analysis` (clear error if missing)."""
+    return _read_analysis(folder / "scores.parquet")
+
+
 def load_analysis(folder: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The frames written by :func:`save_analysis` (clear error if not analyzed yet)."""
-    path = folder / "scores.parquet"
+    return load_scores(folder), _read_analysis(folder / "aspects.parquet")
+
+
+def _read_analysis(path: Path) -> pl.DataFrame:
     if not path.is_file():
-        raise InputError(f"no review scores at {path}; run `shopmind reviews analyze` first")
-    return pl.read_parquet(path), pl.read_parquet(folder / "aspects.parquet")
+        raise InputError(f"no review analysis at {path}; run `shopmind reviews analyze` "
+                         "first")
+    try:
+        return pl.read_parquet(path)
+    except (OSError, pl.exceptions.ComputeError) as exc:
+        raise InputError(f"{path} is damaged ({exc}); run `shopmind reviews analyze` "
+                         "again") from exc

@@ -21,6 +21,7 @@ alarm rate on stationary noise and the detection rate of injected spikes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -29,6 +30,29 @@ import polars as pl
 from scipy.stats import hypergeom
 
 from shopmind.errors import InputError
+
+#: Most windows a trend may have per group (1h windows over a year: 8,760).
+MAX_WINDOWS = 10_000
+_UNIT_SECONDS = {"h": 3600, "d": 86_400, "w": 7 * 86_400, "mo": 30 * 86_400,
+                 "q": 91 * 86_400, "y": 365 * 86_400}
+_WINDOW = re.compile(r"([1-9][0-9]{0,3})(h|d|w|mo|q|y)")
+
+
+def window_seconds(every: str) -> int:
+    """About how many seconds an ``every`` window lasts; a clear error if it is not one.
+
+    >>> window_seconds("2w")
+    1209600
+    >>> window_seconds("1ns")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    shopmind.errors.InputError: window '1ns' is not a whole number and a unit h, d, w, ...
+    """
+    match = _WINDOW.fullmatch(str(every).strip())
+    if match is None:
+        raise InputError(f"window {every!r} is not a whole number and a unit h, d, w, mo, "
+                         "q or y (e.g. 1d, 2w, 1mo)")
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
 def negative_share_trend(scores: pl.DataFrame, by: str, every: str = "1w",
@@ -53,7 +77,18 @@ def negative_share_trend(scores: pl.DataFrame, by: str, every: str = "1w",
     missing = [c for c in ("ts", "p_positive", by) if c not in scores.columns]
     if missing:
         raise InputError(f"scores need column(s) {missing} for a trend by {by!r}")
+    every = str(every).strip()
+    window = window_seconds(every)
     data = scores.filter(pl.col("ts").is_not_null() & pl.col(by).is_not_null())
+    if data.height:
+        first, last = data["ts"].min(), data["ts"].max()
+        if isinstance(first, datetime) and isinstance(last, datetime):
+            span = last - first
+            count = span.total_seconds() / window
+            if count > MAX_WINDOWS:
+                raise InputError(f"{every!r} windows over {span.days} days of reviews make "
+                                 f"{count:,.0f} windows (at most {MAX_WINDOWS:,}); choose "
+                                 "a longer window")
     schema: dict[str, pl.DataType] = {by: pl.String(), "window_start": pl.Datetime("us", "UTC"),
                                       "reviews": pl.UInt32(), "negatives": pl.UInt32(),
                                       "negative_share": pl.Float64()}
