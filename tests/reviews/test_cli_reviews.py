@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pytest
 from typer.testing import CliRunner
 
 from shopmind.cli import app
@@ -38,13 +39,29 @@ def test_eval_sentiment_contract(bilingual_sample: tuple[list[str], np.ndarray],
     assert data["train_seconds"] > 0 and data["texts_per_s"] > 0
 
 
-def test_eval_sentiment_rejects_bad_labels(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.csv"
-    pl.DataFrame({"review": ["a", "b"], "label": ["pos", "neg"]}).write_csv(bad)
-    result = CliRunner().invoke(app, ["eval-sentiment", "--train", str(bad), "--test",
-                                      str(bad), "--json", str(tmp_path / "o.json")])
+@pytest.mark.parametrize(("train", "test", "fragment"), [
+    ("review,label\na,pos\nb,neg\n", None, "row 2: field `label` must be 0 or 1, got 'pos'"),
+    ("review,label\na,1\nb,\nc,0\n", None, "row 3: field `label` must be 0 or 1, got None"),
+    ("review,label\n", None, "no rows"),
+    ("review,label\na,1\nb,1\n", None, "train.csv: "),  # one class: the file is named
+    ("review,label\na,1\nb,0\n", "review,label\n", "test.csv: no rows"),
+])
+def test_eval_sentiment_rejects_bad_input_before_training(
+        tmp_path: Path, train: str, test: str | None, fragment: str) -> None:
+    (tmp_path / "train.csv").write_text(train)
+    (tmp_path / "test.csv").write_text(test or train)
+    result = CliRunner().invoke(app, ["eval-sentiment", "--train", str(tmp_path / "train.csv"),
+                                      "--test", str(tmp_path / "test.csv"),
+                                      "--json", str(tmp_path / "o.json")])
     assert result.exit_code != 0
-    assert "must hold 0/1" in str(result.exception)
+    assert fragment in str(result.exception)
+
+
+def test_eval_sentiment_refuses_a_directory_as_output(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["eval-sentiment", "--train", str(tmp_path / "x.csv"),
+                                      "--test", str(tmp_path / "x.csv"), "--json",
+                                      str(tmp_path)])
+    assert result.exit_code != 0 and "is a directory" in str(result.exception)
 
 
 def test_train_analyze_alerts_on_a_store(tmp_path: Path) -> None:

@@ -59,19 +59,37 @@ def test_eval_search_writes_the_contract_keys(files: tuple[Path, Path], tmp_path
 
 def test_eval_search_rejects_bad_input(files: tuple[Path, Path], tmp_path: Path) -> None:
     judgments, products = files
-    bad = tmp_path / "bad.csv"
-    bad.write_text("query_id,query,product_id,gain\n1,x,p1,lots\n")
+    def write(name: str, text: str) -> str:
+        (tmp_path / name).write_text(text)
+        return str(tmp_path / name)
+
+    header = "query_id,query,product_id,gain\n"
+    bad = write("bad.csv", header + "1,x,p1,lots\n")
     runner = CliRunner()
     for args, fragment in (
-        (["--judgments", str(bad), "--products", str(products)], "field `gain`"),
+        (["--judgments", bad, "--products", str(products)], "row 2: field `gain`"),
+        (["--judgments", write("inf.csv", header + "1,x,p1,1\n1,x,p2,inf\n"),
+          "--products", str(products)], "row 3: field `gain` must be a finite number"),
+        (["--judgments", write("empty.csv", header), "--products", str(products)],
+         "no rows"),
+        (["--judgments", write("noid.csv", header + "1,x,,1\n"), "--products",
+          str(products)], "row 2: field `product_id` must be present"),
+        (["--judgments", str(judgments), "--products",
+          write("dup.csv", "product_id,title\np1,a\np2,b\np1,c\n")],
+         "field `product_id` must be unique"),
+        (["--judgments", write("other.csv", header + "1,x,zz,1\n"), "--products",
+          str(products)], "none of the 1 product ids judged"),
+        (["--judgments", str(judgments), "--products", str(products), "--json",
+          str(tmp_path)], "is a directory"),
         (["--judgments", str(judgments), "--products", str(tmp_path / "none.csv")],
          "file not found"),
         (["--judgments", str(products), "--products", str(products)], "missing column"),
         (["--judgments", str(judgments), "--products", str(products), "--mode", "x"],
          "--mode must be one of"),
     ):
-        result = runner.invoke(app, ["eval-search", *args, "--json", str(tmp_path / "o.json"),
-                                     "--backend", "hashing"])
+        # a repeated option takes its last value: ``args`` may override --json
+        result = runner.invoke(app, ["eval-search", "--json", str(tmp_path / "o.json"),
+                                     "--backend", "hashing", *args])
         assert result.exit_code != 0
         assert fragment in str(result.exception) + result.output
 

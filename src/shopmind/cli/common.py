@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import (
@@ -18,9 +19,28 @@ from rich.progress import (
 
 from shopmind.config import get_settings
 from shopmind.data.store import Store, open_store
+from shopmind.errors import InputError
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
+
+
+def output_file(path: Path) -> Path:
+    """``path``, checked before any work: not a directory, its folder created.
+
+    A long evaluation should not run for minutes only to fail writing its result.
+    """
+    if path.is_dir():
+        raise InputError(f"{path} is a directory; give a file name for the output "
+                         f"(e.g. {path / 'result.json'})")
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise InputError(f"{path}: {parent} is a file, not a directory")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot create its folder ({exc.strerror})") from exc
+    return path
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
-from shopmind.cli.common import console, err_console
+from shopmind.cli.common import console, err_console, output_file
 from shopmind.errors import InputError
 
 PROTOCOLS = ("loo", "temporal")
@@ -103,6 +103,8 @@ def evaluate(
     started = time.perf_counter()
     if protocol not in PROTOCOLS:
         raise InputError(f"--protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
+    if json_out is not None:
+        output_file(json_out)
     model_class(model)  # an unknown name fails here, listing the registered models
     model_params = _parse_params(params or [])
     create_model(model, **model_params)  # unknown parameters fail before any data is read
@@ -142,7 +144,6 @@ def evaluate(
         extra={"beyond_accuracy": extra, "hit_rate": hit_rates(test)},
     )
     if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(payload, indent=2) + "\n")
     console.print(metrics_table(payload))
     if json_out is not None:

@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from shopmind.cli.common import console, settings_store
+from shopmind.cli.common import console, output_file, settings_store
 from shopmind.config import get_settings
 from shopmind.errors import InputError
 
@@ -149,9 +149,9 @@ def eval_sentiment(
     """
     from shopmind.reviews.evaluate import eval_sentiment as run
 
+    output_file(json_out)
     logging.getLogger("shopmind").setLevel(logging.INFO)
     result = run(train, test, text_col=text_col, label_col=label_col)
-    json_out.parent.mkdir(parents=True, exist_ok=True)
     json_out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
     console.print(f"accuracy {result['accuracy']:.4f} · macro-F1 {result['macro_f1']:.4f} · "
                   f"{result['n_test']:,} test texts · trained in {result['train_seconds']:.0f} s"

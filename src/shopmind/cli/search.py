@@ -17,7 +17,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from shopmind.cli.common import console, row_progress, settings_store
+from shopmind.cli.common import console, output_file, row_progress, settings_store
 from shopmind.config import get_settings
 from shopmind.errors import InputError
 
@@ -88,15 +88,17 @@ def eval_search(
 ) -> None:
     """Rank the whole products file for every judged query; write NDCG@10 and more."""
     from shopmind.search.evaluate import evaluate_search
-    from shopmind.search.judgments import read_judgments, read_products
+    from shopmind.search.judgments import check_judged_products, read_judgments, read_products
     from shopmind.search.reranker import shipped_reranker
     from shopmind.text.embeddings import load_backend
 
     if mode not in EVAL_MODES:
         raise InputError(f"--mode must be one of {', '.join(EVAL_MODES)}, got {mode!r}")
+    output_file(json_out)
     settings = get_settings()
     judged = read_judgments(judgments)
     catalog = read_products(products)
+    check_judged_products(judged, catalog, judgments, products)
     model = None if mode == "bm25" else load_backend(backend or
                                                      settings.search_embedding_backend)
     n_queries = judged["query_id"].n_unique()
@@ -107,7 +109,6 @@ def eval_search(
             reranker=shipped_reranker() if mode == "hybrid" else None,
             cache_dir=settings.embedding_cache_dir,
             progress=lambda done: progress.update(task, completed=done))
-    json_out.parent.mkdir(parents=True, exist_ok=True)
     json_out.write_text(json.dumps(result, indent=2) + "\n")
     console.print(f"{mode}: ndcg@10 {result['ndcg@10']:.4f}  recall@100 "
                   f"{result['recall@100']:.4f}  queries {result['n_queries']}  p99 "

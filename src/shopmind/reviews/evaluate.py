@@ -72,11 +72,14 @@ def read_labelled_csv(path: str | Path, text_col: str, label_col: str
     missing = [c for c in (text_col, label_col) if c not in frame.columns]
     if missing:
         raise InputError(f"{path}: no column(s) {missing}; columns are {frame.columns}")
+    if frame.is_empty():
+        raise InputError(f"{path}: no rows (only a header)")
     labels = frame[label_col].str.strip_chars()
-    bad = labels.filter(~labels.is_in(["0", "1"]))
-    if len(bad):
-        raise InputError(f"{path}: column `{label_col}` must hold 0/1, got {bad[0]!r} "
-                         f"({len(bad)} bad rows)")
+    bad = frame.with_row_index("_row").filter(~labels.is_in(["0", "1"]).fill_null(False))
+    if bad.height:
+        first = bad.row(0, named=True)
+        raise InputError(f"{path} row {first['_row'] + 2}: field `{label_col}` must be 0 or "
+                         f"1, got {first[label_col]!r} ({bad.height} bad rows)")
     return frame[text_col].fill_null("").to_list(), labels.cast(pl.Int64).to_numpy()
 
 
@@ -85,7 +88,10 @@ def eval_sentiment(train_csv: str | Path, test_csv: str | Path, *, text_col: str
                    **params: Any) -> dict[str, Any]:
     """The ``shopmind eval-sentiment`` contract: default model, trained on ``train_csv``."""
     train_texts, train_y = read_labelled_csv(train_csv, text_col, label_col)
-    check_training_data(train_texts, train_y)
+    try:
+        check_training_data(train_texts, train_y)
+    except InputError as exc:
+        raise InputError(f"{train_csv}: {exc}") from None
     test_texts, test_y = read_labelled_csv(test_csv, text_col, label_col)
     return evaluate_model(create_model(model, **params), train_texts, train_y,
                           test_texts, test_y)

@@ -6,6 +6,7 @@ Judgments CSV: ``query_id, query, product_id, gain`` (gain a float ≥ 0); produ
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,8 @@ import polars as pl
 from shopmind.errors import InputError
 
 JUDGMENT_COLUMNS = ("query_id", "query", "product_id", "gain")
+
+logger = logging.getLogger(__name__)
 
 
 def read_csv(path: str | Path, required: tuple[str, ...]) -> pl.DataFrame:
@@ -33,23 +36,62 @@ def read_csv(path: str | Path, required: tuple[str, ...]) -> pl.DataFrame:
     return frame
 
 
+def _fail_on(frame: pl.DataFrame, bad: pl.Expr, path: str | Path, field: str,
+             expected: str) -> None:
+    """An :class:`InputError` naming the file, the first bad row (as a spreadsheet
+    numbers it, the header being row 1) and the field, if any row matches ``bad``."""
+    found = frame.with_row_index("_row").filter(bad)
+    if found.height:
+        first = found.row(0, named=True)
+        raise InputError(f"{path} row {first['_row'] + 2}: field `{field}` must be "
+                         f"{expected}, got {first[field]!r} ({found.height} bad rows)")
+
+
+def _require_rows(frame: pl.DataFrame, path: str | Path) -> None:
+    if frame.is_empty():
+        raise InputError(f"{path}: no rows (only a header)")
+
+
 def read_judgments(path: str | Path) -> pl.DataFrame:
-    """Judgments with ``gain`` as a float ≥ 0 (rows are checked, not silently dropped)."""
+    """Judgments with ``gain`` as a finite float ≥ 0 (rows are checked, never dropped)."""
     frame = read_csv(path, JUDGMENT_COLUMNS).with_columns(
         pl.col("gain").cast(pl.Float64, strict=False).alias("_gain"))
-    bad = frame.with_row_index("row").filter(
-        pl.col("_gain").is_null() | (pl.col("_gain") < 0) | pl.col("_gain").is_nan())
-    if bad.height:
-        first = bad.row(0, named=True)
-        raise InputError(f"{path} row {first['row'] + 2}: field `gain` must be a number ≥ 0, "
-                         f"got {first['gain']!r} ({bad.height} bad rows)")
+    _require_rows(frame, path)
+    for column in ("query_id", "product_id"):
+        _fail_on(frame, pl.col(column).is_null() | (pl.col(column).str.strip_chars() == ""),
+                 path, column, "present")
+    gain = pl.col("_gain")
+    _fail_on(frame, gain.is_null() | gain.is_nan() | gain.is_infinite() | (gain < 0),
+             path, "gain", "a finite number ≥ 0")
     return frame.select("query_id", pl.col("query").fill_null(""), "product_id",
-                        pl.col("_gain").alias("gain"))
+                        gain.alias("gain"))
 
 
 def read_products(path: str | Path) -> pl.DataFrame:
-    """Products with at least ``product_id`` and ``title``."""
-    return read_csv(path, ("product_id", "title"))
+    """Products with at least ``product_id`` and ``title``; ids present and unique."""
+    frame = read_csv(path, ("product_id", "title"))
+    _require_rows(frame, path)
+    _fail_on(frame, pl.col("product_id").is_null()
+             | (pl.col("product_id").str.strip_chars() == ""), path, "product_id", "present")
+    _fail_on(frame, pl.col("product_id").is_duplicated(), path, "product_id",
+             "unique (each product once)")
+    return frame
+
+
+def check_judged_products(judgments: pl.DataFrame, products: pl.DataFrame,
+                          judgments_path: str | Path, products_path: str | Path) -> int:
+    """How many judged product ids the products file lacks (they can never be ranked, so
+    they only lower the scores; logged); an error when it holds none of them."""
+    judged = judgments["product_id"].unique()
+    missing = int((~judged.is_in(products["product_id"].implode())).sum())
+    if missing == len(judged):
+        raise InputError(f"none of the {len(judged):,} product ids judged in "
+                         f"{judgments_path} is in {products_path}: are these the right "
+                         "files?")
+    if missing:
+        logger.warning("%d of %d judged product ids are not in %s; they count as "
+                       "relevant products never found", missing, len(judged), products_path)
+    return missing
 
 
 @dataclass
