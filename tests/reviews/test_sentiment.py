@@ -34,6 +34,15 @@ def test_odd_inputs_give_results(ngram_model: NgramSentiment) -> None:
     assert ngram_model.predict_proba([]).shape == (0,)
 
 
+def test_texts_without_words_get_the_training_prior(ngram_model: NgramSentiment,
+                                                    tmp_path: Path) -> None:
+    prior = ngram_model.prior_
+    assert prior is not None and 0 < prior < 1
+    proba = ngram_model.predict_proba(["", "😀😀🔥", "!!! ...", "质量很好"])
+    assert proba[:3].tolist() == [prior] * 3 and proba[3] != prior
+    assert load_model(ngram_model.save(tmp_path / "m")).prior_ == prior
+
+
 def test_save_and_load_give_the_same_scores(ngram_model: NgramSentiment, tmp_path: Path
                                             ) -> None:
     folder = ngram_model.save(tmp_path / "m")

@@ -20,7 +20,7 @@ import numpy as np
 
 from shopmind import __version__
 from shopmind.errors import InputError, NotFittedError, UnknownNameError
-from shopmind.reviews.text import normalize_all
+from shopmind.reviews.text import has_words, normalize_all
 
 ARTIFACT_FORMAT = 2
 M = TypeVar("M", bound="SentimentModel")
@@ -87,22 +87,36 @@ class SentimentModel(abc.ABC):
         """Learn from raw texts and 0/1 labels; returns ``self``."""
         y = check_training_data(texts, labels)
         self._fit(normalize_all(texts), y)
+        self.prior_ = float(y.mean())
         self.fitted_ = True
         return self
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """(n,) float64 probability that each raw text is positive."""
+        """(n,) float64 probability that each raw text is positive.
+
+        A text without words (empty, emoji or punctuation only: a rating with no review)
+        gets the share of positive texts the model was trained on, not whatever the
+        model makes of nothing.
+        """
         if not self.fitted:
             raise NotFittedError(f"sentiment model {self.name!r} used before fit/load")
         if len(texts) == 0:
             return np.zeros(0)
-        return self._proba(normalize_all(texts))
+        clean = normalize_all(texts)
+        if self.prior_ is None:
+            return self._proba(clean)
+        wordy = np.array([has_words(t) for t in clean])
+        out = np.full(len(clean), self.prior_)
+        if wordy.any():
+            out[wordy] = self._proba([t for t, w in zip(clean, wordy, strict=True) if w])
+        return out
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         """(n,) 0/1 labels at the model's decision threshold."""
         return (self.predict_proba(texts) >= self.threshold_).astype(np.int64)
 
     threshold_: float = 0.5
+    prior_: float | None = None  # share of positive training texts (None: saved before it)
 
     @abc.abstractmethod
     def _fit(self, texts: list[str], y: np.ndarray) -> None: ...
@@ -128,7 +142,7 @@ class SentimentModel(abc.ABC):
         np.savez(folder / "arrays.npz", **arrays)  # type: ignore[arg-type]
         meta = {"format": ARTIFACT_FORMAT, "shopmind": __version__, "model": self.name,
                 "params": _jsonable(self.get_params()), "threshold": self.threshold_,
-                "info": info}
+                "prior": self.prior_, "info": info}
         (folder / "model.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False))
         return folder
 
@@ -156,6 +170,8 @@ def load_model(path: str | Path) -> SentimentModel:
             arrays = {k: npz[k] for k in npz.files}
         model._restore(arrays, meta["info"])
         model.threshold_ = float(meta["threshold"])
+        prior = meta.get("prior")
+        model.prior_ = None if prior is None else float(prior)
     except FileNotFoundError as exc:
         raise InputError(f"{arrays_path} is missing{damaged}") from exc
     except (KeyError, ValueError, OSError) as exc:

@@ -111,6 +111,16 @@ def clauses(text: str) -> list[str]:
     return [c.strip() for c in _CLAUSE_SPLIT.split(text) if c and c.strip()]
 
 
+def has_words(text: str) -> bool:
+    """Whether ``text`` holds a letter, digit or Chinese character (emoji and punctuation
+    alone do not count).
+
+    >>> has_words("ok!"), has_words("😀😀🔥 !!"), has_words("")
+    (True, False, False)
+    """
+    return _WORDLIKE.search(text) is not None
+
+
 def normalize_all(texts: Sequence[str | None]) -> list[str]:
     """:func:`normalize` over a batch."""
     return [normalize(t) for t in texts]
