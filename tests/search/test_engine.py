@@ -69,6 +69,14 @@ def test_did_you_mean_corrects_misspellings(engine: SearchEngine) -> None:
     assert "showing results for" in (found.message or "")
 
 
+def test_spelling_keeps_the_first_letter_of_unknown_names() -> None:
+    from shopmind.search.spelling import SpellChecker
+
+    speller = SpellChecker().fit(["phone case", "rice cooker", "wireless headphones"])
+    assert speller.correct("iphone price") == "iphone price"  # not "phone rice"
+    assert speller.correct("wireles headphons") == "wireless headphones"
+
+
 def test_zero_results_relax_constraints_and_say_so(engine: SearchEngine) -> None:
     found = engine.search("chef knife under 10")
     assert found.relaxed == ["price"]

@@ -20,12 +20,34 @@ from shopmind.search.query import parse_query
     ("跑步鞋 500以内", None, 500.0, "跑步鞋"),
     ("低于99块 炒锅", None, 99.0, "炒锅"),
     ("1000元以上 手机", 1000.0, None, "手机"),
+    ("max $50 mouse", None, 50.0, "mouse"),
+    ("between 2 and 2k", 2.0, 2000.0, ""),  # each number keeps its own "k"
+    ("between 2k and 3k", 2000.0, 3000.0, ""),
 ])
 def test_price_constraints_in_both_languages(query: str, low: float | None,
                                              high: float | None, text: str) -> None:
     parsed = parse_query(query)
     assert (parsed.min_price, parsed.max_price) == (low, high)
     assert parsed.text == text
+
+
+@pytest.mark.parametrize("query", [
+    "iphone pro max 256gb", "airpods max 2", "delivery within 3 days", "up to 50% off",
+    "under 50% cotton", "3天以内 发货",
+])
+def test_numbers_of_other_things_are_not_prices(query: str) -> None:
+    parsed = parse_query(query)
+    assert (parsed.min_price, parsed.max_price) == (None, None)
+    assert parsed.text == query
+
+
+@pytest.mark.parametrize(("query", "colors"), [
+    ("蛋白粉", []), ("黑胡椒", []), ("白酒", []), ("蓝牙耳机", []), ("红米手机", []),
+    ("红裙子", ["red"]), ("红色 蓝牙耳机", ["red"]), ("粉色卫衣", ["pink"]),
+])
+def test_a_one_character_chinese_colour_must_be_a_word_of_its_own(
+        query: str, colors: list[str]) -> None:
+    assert parse_query(query).colors == colors
 
 
 def test_a_size_range_is_not_a_price() -> None:

@@ -21,11 +21,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from shopmind.search.analyze import normalize
+from shopmind.search.analyze import has_cjk, normalize, segments
 
-_NUM = r"(\d+(?:\.\d+)?)(?:\s*[kK千](?![a-z]))?"
+# a number, maybe in thousands ("2k", "2千"), that is not the start of a unit or a share
+# ("256gb", "3days", "50%")
+_NUM = r"(\d+(?:\.\d+)?)(?:\s*[kK千](?![a-z]))?(?![\d.]|\s*%|[a-jl-z])"
 _CUR_BEFORE = r"(?:[$¥￥€£]|usd\s*|rmb\s*)?"
-_CUR_AFTER = r"(?:\s*(?:元|块钱|块|rmb|usd|dollars?|bucks|yuan))?"
+_CUR_WORD = r"\s*(?:元|块钱|块|rmb|usd|dollars?|bucks|yuan)"
+_CUR_AFTER = rf"(?:{_CUR_WORD})?"
+_CUR_SIGN = r"(?:[$¥￥€£]|usd|rmb)"
 
 # (pattern, kind) — kind: "max", "min" or "range"; the first number is the bound.
 _PRICE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -34,8 +38,12 @@ _PRICE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (rf"(?:between\s+{_CUR_BEFORE}{_NUM}{_CUR_AFTER}\s*(?:and|to|-)\s*{_CUR_BEFORE}{_NUM}"
          rf"{_CUR_AFTER}|[$¥￥€£]\s*{_NUM}\s*(?:-|–|~|to)\s*[$¥￥€£]?\s*{_NUM}|"
          rf"{_NUM}\s*(?:-|–|~|到|至)\s*{_NUM}\s*(?:元|块|rmb|usd|dollars?|yuan))", "range"),
-        (rf"(?:under|below|less than|cheaper than|max(?:imum)?|up to|at most|within|<=?|"
+        (rf"(?:under|below|less than|cheaper than|at most|<=?|"
          rf"低于|少于|不超过|不到|小于|最多|以内)\s*{_CUR_BEFORE}{_NUM}{_CUR_AFTER}", "max"),
+        # words that bound other things too ("airpods max 2", "within 3 days", "up to 50%
+        # off") bound a price only with a currency
+        (rf"(?:max(?:imum)?|up to|within)\s*(?:{_CUR_SIGN}\s*{_NUM}{_CUR_AFTER}|"
+         rf"{_NUM}{_CUR_WORD})", "max"),
         (rf"{_CUR_BEFORE}{_NUM}{_CUR_AFTER}\s*(?:or less|and under|以下|以内|之内|内)", "max"),
         (rf"(?:over|above|more than|at least|min(?:imum)?|>=?|高于|超过|大于|至少)\s*"
          rf"{_CUR_BEFORE}{_NUM}{_CUR_AFTER}", "min"),
@@ -82,10 +90,24 @@ class ParsedQuery:
         return names
 
 
-def _amount(number: str, match_text: str) -> float:
-    value = float(number)
-    tail = match_text[match_text.find(number) + len(number):].lstrip()
-    return value * 1000 if tail[:1] in ("k", "千") else value
+def _amounts(match: re.Match[str]) -> list[float]:
+    """The numbers a price pattern matched, each times 1,000 if "k" or 千 follows it."""
+    out = []
+    for group, number in enumerate(match.groups(), start=1):
+        if number is None:
+            continue
+        tail = match.string[match.end(group):match.end()].lstrip()
+        out.append(float(number) * (1000 if tail[:1] in ("k", "千") else 1))
+    return out
+
+
+def _names_color(name: str, text: str, chinese_words: set[str]) -> bool:
+    """Whether colour word ``name`` occurs in ``text``: English as a whole word, Chinese as
+    a substring, except a one-character colour, which must be a word of its own (红 裙子),
+    not part of one (白酒, 黑胡椒, 蛋白粉, 蓝牙, 红米 are no colours)."""
+    if name.isascii():
+        return re.search(rf"\b{name}\b", text) is not None
+    return name in chinese_words if len(name) == 1 else name in text
 
 
 def _find_phrases(text: str, phrases: Iterable[str]) -> list[str]:
@@ -121,7 +143,7 @@ def parse_query(query: str, *, brands: Iterable[str] = (),
         match = pattern.search(text)
         if match is None:
             continue
-        numbers = [_amount(n, match.group(0)) for n in match.groups() if n is not None]
+        numbers = _amounts(match)
         if kind == "range" and len(numbers) == 2:
             parsed.min_price, parsed.max_price = sorted(numbers)
         elif kind == "max" and parsed.max_price is None:
@@ -134,9 +156,9 @@ def parse_query(query: str, *, brands: Iterable[str] = (),
         if kind == "range":
             break
     parsed.text = " ".join(text.split())
+    chinese_words = set(segments(text)) if has_cjk(text) else set()
     for canonical, names in COLORS.items():
-        if any((n in text) if not n.isascii() else re.search(rf"\b{n}\b", text)
-               for n in names):
+        if any(_names_color(n, text, chinese_words) for n in names):
             parsed.colors.append(canonical)
     parsed.sizes = [next(g for g in m.groups() if g) for m in _SIZE.finditer(text)]
     parsed.brands = _find_phrases(text, brands)

@@ -65,7 +65,10 @@ class SpellChecker:
         for d in _deletes(word):
             candidates |= self.lookup_.get(d, set())
         limit = 1 if len(word) <= 5 else 2
-        scored = [(edit_distance(word, c), -self.counts_[c], c) for c in candidates]
+        # the first letter is kept: typos there are rare, and an unknown name is more
+        # often a word of its own than a slip ("iphone" is not "phone", "price" not "rice")
+        scored = [(edit_distance(word, c), -self.counts_[c], c) for c in candidates
+                  if c[:1] == word[:1]]
         scored = [s for s in scored if s[0] <= limit]
         return min(scored)[2] if scored else word
 
