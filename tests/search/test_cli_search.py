@@ -25,7 +25,13 @@ def test_search_command_finds_ingested_items(items: pl.DataFrame, tmp_path: Path
                            terminal_width=200)
     assert result.exit_code == 0, result.output
     assert "d1" in result.output and "d2" not in result.output  # d2 costs 359
-    assert "profile for this user" in result.output
+    assert "user given" in result.output  # (the reason may wrap inside its cell)
+    with_user = runner.invoke(app, ["search", "连衣裙", "--user", "u-none"],
+                              terminal_width=200)
+    assert with_user.exit_code == 0 and "for this user" in with_user.output
+    other_shop = runner.invoke(app, ["search", "dress", "--shop", "elsewhere"])
+    assert other_shop.exit_code != 0
+    assert "shops with data: default (pick one with --shop)" in str(other_shop.exception)
 
 
 def test_search_without_items_is_a_clear_error(isolated_settings: Settings) -> None:

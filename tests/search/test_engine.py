@@ -10,7 +10,7 @@ import pytest
 from shopmind.errors import InputError
 from shopmind.search.engine import SearchEngine
 from shopmind.search.filters import Filters
-from shopmind.search.personalize import NO_PROFILE, OFF
+from shopmind.search.personalize import NO_PROFILE, NO_USER, OFF
 
 
 def ids(engine: SearchEngine, query: str, **kwargs: object) -> list[str]:
@@ -118,7 +118,8 @@ def test_personalization_reorders_with_reasons_and_can_be_switched_off(
     assert personal.personalized
     assert personal.results[0].item_id == "d2"  # same brand as d1, but at the usual price
     assert personal.results[0].reason == "you often choose 素衣; near your usual price"
-    assert all(h.reason == NO_PROFILE for h in engine.search("dress").results)
+    assert all(h.reason == NO_USER for h in engine.search("dress").results)
+    assert all(h.reason == NO_PROFILE for h in engine.search("dress", profile={}).results)
 
 
 @pytest.mark.parametrize("query", [

@@ -19,7 +19,8 @@ from shopmind.config import get_settings
 from shopmind.errors import InputError
 
 reviews_app = typer.Typer(no_args_is_help=True, add_completion=False)
-ShopOpt = Annotated[str | None, typer.Option("--shop", help="Shop (tenant) id.")]
+ShopOpt = Annotated[str | None, typer.Option("--shop", help="Shop (tenant) id (default: the "
+                                                            "default_shop setting).")]
 
 
 def _store_training_data(shop_id: str) -> tuple[list[str], np.ndarray]:
@@ -41,7 +42,9 @@ def train(
                                              "shop's rated reviews.")] = None,
     text_col: Annotated[str, typer.Option(help="Text column of --csv.")] = "review",
     label_col: Annotated[str, typer.Option(help="0/1 label column of --csv.")] = "label",
-    model: Annotated[str, typer.Option(help="Sentiment model name.")] = "stack",
+    model: Annotated[str, typer.Option(help="Sentiment model: stack (n-grams + language-model "
+                                            "embeddings, chosen on validation), ngram or "
+                                            "embedding.")] = "stack",
 ) -> None:
     """Train the shop's sentiment model and save it under DATA_DIR/models/SHOP/sentiment."""
     from shopmind.reviews import create_model

@@ -33,12 +33,13 @@ def search(
                                                  help="Switch personalization off.")] = False,
     brand: Annotated[str | None, typer.Option(help="Only this brand.")] = None,
     category: Annotated[str | None, typer.Option(help="Only this category.")] = None,
-    min_price: Annotated[float | None, typer.Option(min=0)] = None,
-    max_price: Annotated[float | None, typer.Option(min=0)] = None,
+    min_price: Annotated[float | None, typer.Option(min=0, help="Lowest price.")] = None,
+    max_price: Annotated[float | None, typer.Option(min=0, help="Highest price.")] = None,
     in_stock: Annotated[bool, typer.Option("--in-stock", help="Only items in stock.")
                         ] = False,
     mode: Annotated[str, typer.Option(help="hybrid, rrf, bm25 or dense.")] = "hybrid",
-    shop: Annotated[str | None, typer.Option("--shop", help="Shop (tenant) id.")] = None,
+    shop: Annotated[str | None, typer.Option("--shop", help="Shop (tenant) id (default: the "
+                                             "default_shop setting).")] = None,
 ) -> None:
     """Search the shop's catalog, with the reason for each result."""
     from shopmind.features.profiles import profile_from_storage
@@ -51,11 +52,14 @@ def search(
     with settings_store() as store:
         items = store.read_table(shop_id, "items")
         rows = store.read_table(shop_id, "profiles", where={"user_id": user}) if user else None
+        others = [s for s in store.list_shops() if s != shop_id] if items.is_empty() else []
     if items.is_empty():
-        raise InputError(f"shop '{shop_id}' has no items; run `shopmind demo` or "
-                         "`shopmind ingest` first")
-    profile = profile_from_storage(rows.row(0, named=True)) if rows is not None and \
-        rows.height else None
+        hint = (f"; shops with data: {', '.join(others)} (pick one with --shop)" if others
+                else "; run `shopmind demo` or `shopmind ingest` first")
+        raise InputError(f"shop '{shop_id}' has no items{hint}")
+    profile = None
+    if rows is not None:  # a user without a profile: {} (the reasons say "no profile")
+        profile = profile_from_storage(rows.row(0, named=True)) if rows.height else {}
     engine = SearchEngine.build(items, load_backend(settings.search_embedding_backend),
                                 cache_dir=settings.embedding_cache_dir)
     filters = Filters(brands=[brand] if brand else [], categories=[category] if category

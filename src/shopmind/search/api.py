@@ -97,8 +97,9 @@ def create_search_router(
                                 f"({max_price})")
         filters = Filters(categories=category or [], brands=brand or [], min_price=min_price,
                           max_price=max_price, in_stock=in_stock)
-        profile = get_profile(shop, user_id) if get_profile and user_id \
-            else None
+        profile = None
+        if user_id:  # a user without a profile: {} (the reasons say "no profile")
+            profile = (get_profile(shop, user_id) if get_profile else None) or {}
         try:
             found = engine.search(q, k=k, filters=filters, profile=profile,
                                   personalized=personalize, mode=mode)

@@ -29,7 +29,7 @@ from shopmind.search.analyze import normalize, script_parts
 from shopmind.search.filters import Filters, allowed_mask, facets, filter_columns
 from shopmind.search.index import MAX_QUERY_CHARS, Mode, SearchIndex
 from shopmind.search.keyword import top_k
-from shopmind.search.personalize import NO_PROFILE, OFF, personal_boosts, personalize
+from shopmind.search.personalize import NO_PROFILE, NO_USER, OFF, personal_boosts, personalize
 from shopmind.search.query import ParsedQuery, parse_query
 from shopmind.search.reranker import Reranker, shipped_reranker
 from shopmind.search.spelling import SpellChecker
@@ -125,7 +125,11 @@ class SearchEngine:
     def search(self, query: str, *, k: int = 10, filters: Filters | None = None,
                profile: Mapping[str, Any] | None = None, personalized: bool = True,
                mode: Mode = "hybrid") -> SearchResponse:
-        """Search the catalog; see the module docstring for the steps."""
+        """Search the catalog; see the module docstring for the steps.
+
+        ``profile`` is None when no user is given, and an empty mapping for a user without
+        a profile (the results' reasons say which).
+        """
         start = time.perf_counter()
         if k < 1 or k > _POOL:
             raise InputError(f"k must be between 1 and {_POOL}, got {k}")
@@ -158,7 +162,7 @@ class SearchEngine:
             order = np.lexsort((np.arange(len(rows)), -scores))
             rows, scores, reasons = rows[order], scores[order], [reasons[i] for i in order]
         elif personalized:
-            reasons = [NO_PROFILE] * len(rows)
+            reasons = [NO_USER if profile is None else NO_PROFILE] * len(rows)
         hits = self._hits(rows[:k], scores[:k], reasons[:k])
         return SearchResponse(
             query=query, results=hits, total=len(rows),

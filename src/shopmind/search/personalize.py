@@ -26,6 +26,7 @@ WEIGHTS = {"category": 0.5, "leaf": 0.5, "brand": 0.8, "price": 0.2}
 STRENGTH = 0.3
 OFF = "not personalized: switched off"
 NO_PROFILE = "not personalized: no profile for this user"
+NO_USER = "not personalized: no user given"
 
 
 def _affinity(entries: Any) -> dict[str, float]:

@@ -316,7 +316,7 @@ def _check(n_items: int, n_users: int, days: int, scale: float, end: datetime, s
     if n_items < MIN_ITEMS:
         raise InputError(
             f"n_items × scale must be at least {MIN_ITEMS} (three items per leaf category), "
-            f"got {n_items}; raise n_items or scale")
+            f"got {n_items}; use a larger scale (`shopmind demo --scale`)")
     if n_users < 1:
         raise InputError(f"n_users × scale must be at least 1, got {n_users}")
     if days < 1:
