@@ -68,6 +68,25 @@ def check_training_data(texts: Sequence[str], labels: Sequence[int] | np.ndarray
     return y.astype(np.int64)
 
 
+#: Training texts without words needed to trust their own share of positives.
+MIN_WORDLESS = 20
+
+
+def wordless_prior(texts: Sequence[str], y: np.ndarray) -> float:
+    """P(positive) for a text without words: the share of positives among such training
+    texts when there are at least :data:`MIN_WORDLESS` of them (rating-only reviews are
+    often more negative than written ones), else among all training texts.
+
+    >>> wordless_prior(["", "good", "bad"], np.array([0, 1, 1]))
+    0.6666666666666666
+    >>> wordless_prior([""] * 20 + ["good"] * 80, np.array([0] * 15 + [1] * 85))
+    0.25
+    """
+    empty = np.array([not has_words(t) for t in texts], dtype=bool)
+    chosen = y[empty] if empty.sum() >= MIN_WORDLESS else y
+    return float(np.mean(chosen))
+
+
 class SentimentModel(abc.ABC):
     """P(positive) of review texts. Subclasses implement ``_fit``, ``_proba`` and arrays."""
 
@@ -86,8 +105,9 @@ class SentimentModel(abc.ABC):
     def fit(self, texts: Sequence[str], labels: Sequence[int] | np.ndarray) -> Self:
         """Learn from raw texts and 0/1 labels; returns ``self``."""
         y = check_training_data(texts, labels)
-        self._fit(normalize_all(texts), y)
-        self.prior_ = float(y.mean())
+        clean = normalize_all(texts)
+        self._fit(clean, y)
+        self.prior_ = wordless_prior(clean, y)
         self.fitted_ = True
         return self
 
@@ -95,8 +115,7 @@ class SentimentModel(abc.ABC):
         """(n,) float64 probability that each raw text is positive.
 
         A text without words (empty, emoji or punctuation only: a rating with no review)
-        gets the share of positive texts the model was trained on, not whatever the
-        model makes of nothing.
+        gets :func:`wordless_prior`, not whatever the model makes of nothing.
         """
         if not self.fitted:
             raise NotFittedError(f"sentiment model {self.name!r} used before fit/load")
