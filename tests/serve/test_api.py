@@ -158,6 +158,10 @@ def test_invalid_fields_are_named(client: TestClient, served: ServedShops) -> No
     body = _error(client.get("/v1/users/u1/recommendations?k=0", headers=headers), 422)
     assert body["fields"][0]["field"] == "k"
     _error(client.post("/v1/users", headers=headers, json={"users": []}), 422)
+    body = _error(client.post("/v1/events", content='{"events": [}',
+                              headers={**headers, "Content-Type": "application/json"}), 422)
+    assert body["fields"][0]["field"] == "body"
+    assert body["fields"][0]["message"].startswith("not valid JSON at character 12")
     _error(client.post("/v1/events", headers=headers, content=b"{not json",
                        ), 422)
 

@@ -60,6 +60,11 @@ def _field(loc: tuple[Any, ...]) -> str:
 
 
 def _message(error: dict[str, Any]) -> str:
+    if error.get("type") == "json_invalid":  # loc is ("body", character offset)
+        loc = tuple(error.get("loc", ()))
+        where = f" at character {loc[1]}" if len(loc) > 1 else ""
+        reason = (error.get("ctx") or {}).get("error", "")
+        return f"not valid JSON{where}" + (f": {reason}" if reason else "")
     msg = str(error.get("msg", "invalid value"))
     return msg.removeprefix("Value error, ")
 
@@ -69,7 +74,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = [{"field": _field(tuple(e.get("loc", ()))), "message": _message(e)}
+        fields = [{"field": "body" if e.get("type") == "json_invalid"
+                   else _field(tuple(e.get("loc", ()))), "message": _message(e)}
                   for e in exc.errors()]
         return error_response(422, "the request has invalid fields; see `fields`",
                               fields=fields)
