@@ -29,6 +29,8 @@ def test_search_command_finds_ingested_items(items: pl.DataFrame, tmp_path: Path
     with_user = runner.invoke(app, ["search", "连衣裙", "--user", "u-none"],
                               terminal_width=200)
     assert with_user.exit_code == 0 and "for this user" in with_user.output
+    long = runner.invoke(app, ["search", "dress " * 200])
+    assert long.exit_code == 0 and "query cut to its first 512 characters" in long.output
     other_shop = runner.invoke(app, ["search", "dress", "--shop", "elsewhere"])
     assert other_shop.exit_code != 0
     assert "shops with data: default (pick one with --shop)" in str(other_shop.exception)

@@ -66,6 +66,8 @@ def search(
                       else [], min_price=min_price, max_price=max_price, in_stock=in_stock)
     found = engine.search(query, k=k, filters=filters, profile=profile,
                           personalized=not no_personalize, mode=mode)  # type: ignore[arg-type]
+    if len(" ".join(query.split())) > len(found.query):
+        console.print(f"[yellow]query cut to its first {len(found.query)} characters[/]")
     if found.message:
         console.print(f"[yellow]{escape(found.message)}[/]")
     table = Table(title=f"{escape(query)} — {found.total} results ({found.took_ms} ms)")
