@@ -228,3 +228,24 @@ def test_extra_routers_share_keys_and_errors_leak_nothing(
         logged = caplog.text
         assert "RuntimeError" in logged and "/v1/search" in logged
         assert "secret-email" not in logged and "Traceback" not in logged
+
+
+def test_an_upsert_keeps_the_fields_it_leaves_out(client: TestClient,
+                                                  served: ServedShops) -> None:
+    headers = auth(served.keys["a-write"])
+    full = {"item_id": "a-partial", "title": "Linen shirt", "brand": "Acme", "price": 30.0,
+            "category": "Clothing > Shirts", "stock": 4}
+    assert client.post("/v1/items", headers=headers, json=full).status_code == 201
+    assert client.post("/v1/items", headers=headers,
+                       json={"item_id": "a-partial", "stock": 0}).status_code == 201
+    assert client.post("/v1/users", headers=headers, json={
+        "user_id": "a-optout", "consent_personalization": False}).status_code == 201
+    assert client.post("/v1/users", headers=headers, json={
+        "user_id": "a-optout", "attributes": {"city": "Beijing"}}).status_code == 201
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    with runtime.reading() as store:
+        item = store.read_table("a", "items", where={"item_id": "a-partial"}).row(0, named=True)
+        user = store.read_table("a", "users", where={"user_id": "a-optout"}).row(0, named=True)
+    assert (item["title"], item["brand"], item["price"], item["category"], item["stock"]) == (
+        "Linen shirt", "Acme", 30.0, "Clothing > Shirts", 0)
+    assert user["consent_personalization"] is False and "Beijing" in user["attributes"]

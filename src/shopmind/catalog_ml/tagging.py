@@ -98,14 +98,20 @@ def autotag_items(items: pl.DataFrame, classifier: CategoryClassifier | None = N
                else [None] * items.height)
     predicted: list[str | None] = [None] * items.height
     confidence: list[float | None] = [None] * items.height
-    todo = [i for i, c in enumerate(current) if overwrite_category or not c]
+    # a row without text is a partial update (stock, price): nothing to tag, and its
+    # stored category and attributes must stay as they are
+    has_text = [bool(t.strip()) for t in texts]
+    todo = [i for i, c in enumerate(current) if has_text[i] and (overwrite_category or not c)]
     if classifier is not None and todo:
         proba = classifier.predict_proba([texts[i] for i in todo])
         for j, i in enumerate(todo):
             predicted[i] = str(classifier.classes_[proba[j].argmax()])
             confidence[i] = float(proba[j].max())
-    out_attrs = []
+    out_attrs: list[str | None] = []
     for i, raw in enumerate(raw_attributes):
+        if not has_text[i]:
+            out_attrs.append(raw if raw and raw.strip() else None)
+            continue
         data = _json_object(raw, ids[i])
         data["tags"] = _merged_tags(data.get("tags"), tags[i])
         score = confidence[i]

@@ -165,6 +165,27 @@ def test_update_policy_on_a_two_column_key(store: Store, samples: dict) -> None:
     ]
 
 
+def test_an_update_sets_only_the_fields_it_carries_and_keeps_created_at(store: Store
+                                                                      ) -> None:
+    first = pl.DataFrame({
+        "item_id": ["i1"], "title": ["Red dress"], "brand": ["Acme"], "price": [10.0],
+        "stock": [5], "created_at": [datetime(2026, 1, 1, tzinfo=UTC)], "placeholder": [False]})
+    store.apply_chunk(SHOP, Chunk(frames={"items": first}))
+    stock_only = pl.DataFrame({"item_id": ["i1"], "stock": [0],
+                               "created_at": [datetime(2026, 6, 1, tzinfo=UTC)]})
+    assert store.apply_chunk(SHOP, Chunk(frames={"items": stock_only})) == {"items": 1}
+    got = store.read_table(SHOP, "items").row(0, named=True)
+    assert (got["title"], got["brand"], got["price"], got["stock"]) == (
+        "Red dress", "Acme", 10.0, 0)
+    assert got["created_at"] == datetime(2026, 1, 1, tzinfo=UTC)
+    opted_out = pl.DataFrame({"user_id": ["u1"], "consent_personalization": [False]})
+    store.apply_chunk(SHOP, Chunk(frames={"users": opted_out}))
+    store.apply_chunk(SHOP, Chunk(frames={"users": pl.DataFrame(
+        {"user_id": ["u1"], "attributes": ['{"city": "Beijing"}']})}))
+    user = store.read_table(SHOP, "users").row(0, named=True)
+    assert user["consent_personalization"] is False and "Beijing" in user["attributes"]
+
+
 def test_placeholders_never_overwrite_real_rows(store: Store) -> None:
     store.apply_chunk(SHOP, Chunk(frames={"items": items(("i1", "Real dress", False))}))
     placeholders = items(("i1", None, True), ("i9", None, True))

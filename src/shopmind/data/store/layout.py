@@ -20,6 +20,18 @@ class StoredTable:
     on_conflict: OnConflict
     time_columns: tuple[str, ...] = ()
     json_columns: tuple[str, ...] = ()
+    # an update sets only the fields a row carries (null: keep the stored value) and keeps
+    # the first created_at; False: the new row replaces the stored one (computed tables)
+    partial: bool = False
+
+    def update_expression(self, column: str, stored: str, new: str) -> str:
+        """SQL for ``column``'s value when a row with this key exists: ``stored`` and
+        ``new`` name the stored row and the incoming one (``excluded``)."""
+        if not self.partial:
+            return f"{new}.{column}"
+        if column.strip('"') == "created_at":  # (PostgreSQL passes quoted names)
+            return f"COALESCE({stored}.{column}, {new}.{column})"
+        return f"COALESCE({new}.{column}, {stored}.{column})"
 
 
 STORED_TABLES: dict[str, StoredTable] = {
@@ -33,6 +45,7 @@ STORED_TABLES: dict[str, StoredTable] = {
             ),
             key=("item_id",),
             on_conflict="update",
+            partial=True,
             time_columns=("created_at", "updated_at"),
             json_columns=("attributes",),
         ),
@@ -44,6 +57,7 @@ STORED_TABLES: dict[str, StoredTable] = {
             ),
             key=("user_id",),
             on_conflict="update",
+            partial=True,
             time_columns=("created_at", "updated_at"),
             json_columns=("attributes",),
         ),
@@ -52,6 +66,7 @@ STORED_TABLES: dict[str, StoredTable] = {
             ("user_id", "name", "email", "phone", "address"),
             key=("user_id",),
             on_conflict="update",
+            partial=True,
         ),
         StoredTable(
             "events",
@@ -68,6 +83,7 @@ STORED_TABLES: dict[str, StoredTable] = {
             ("review_id", "item_id", "user_id", "rating", "text", "ts"),
             key=("review_id",),
             on_conflict="update",
+            partial=True,
             time_columns=("ts",),
         ),
         StoredTable(
@@ -75,6 +91,7 @@ STORED_TABLES: dict[str, StoredTable] = {
             ("order_id", "user_id", "status", "created_at", "updated_at", "total", "currency"),
             key=("order_id",),
             on_conflict="update",
+            partial=True,
             time_columns=("created_at", "updated_at"),
         ),
         StoredTable(
@@ -82,6 +99,7 @@ STORED_TABLES: dict[str, StoredTable] = {
             ("order_id", "line_key", "item_id", "quantity", "unit_price"),
             key=("order_id", "line_key"),
             on_conflict="update",
+            partial=True,
         ),
         StoredTable(
             "quarantine",

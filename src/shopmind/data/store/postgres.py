@@ -88,7 +88,9 @@ def _merge_sql(table: StoredTable, stage: str, policy: str) -> sql.Composed:
     return query + sql.SQL(" ON CONFLICT (shop_id, {key}) DO UPDATE SET {sets}").format(
         key=_ident(*table.key),
         sets=sql.SQL(", ").join(
-            sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in updates
+            sql.SQL("{c} = ").format(c=sql.Identifier(c))
+            + sql.SQL(table.update_expression(f'"{c}"', f'"{table.name}"', "EXCLUDED"))
+            for c in updates
         ),
     )
 

@@ -46,7 +46,8 @@ def _upsert_sql(table: StoredTable, policy: str) -> str:
     head = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})"
     if policy == "ignore":
         return head + " ON CONFLICT DO NOTHING"
-    updates = ", ".join(f"{c} = excluded.{c}" for c in table.columns if c not in table.key)
+    updates = ", ".join(f"{c} = {table.update_expression(c, table.name, 'excluded')}"
+                        for c in table.columns if c not in table.key)
     conflict = ", ".join(("shop_id", *table.key))
     return f"{head} ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
 

@@ -22,9 +22,11 @@ K = Annotated[int, Query(ge=1, le=200)]
 
 
 def items_frame(body: ItemsIn) -> pl.DataFrame:
-    rows = [item.model_dump() for item in body.items]
+    """The items as stored rows; a field left out is null, so an update keeps its value."""
+    rows = [item.model_dump(exclude_unset=True) for item in body.items]
     for row in rows:
-        row["attributes"] = orjson.dumps(row["attributes"]).decode()
+        if "attributes" in row:
+            row["attributes"] = orjson.dumps(row["attributes"]).decode()
     return pl.DataFrame(rows, schema={
         "item_id": pl.String, "title": pl.String, "description": pl.String,
         "category": pl.String, "brand": pl.String, "price": pl.Float64, "currency": pl.String,

@@ -23,9 +23,11 @@ UserId = Annotated[str, Path(min_length=1, max_length=256)]
 async def upsert_users(body: UsersIn, key: WriteKey, runtime: RuntimeDep) -> Accepted:
     """Insert or update users (behaviour-side attributes and consent; no personal data)."""
     check_batch_size(len(body.users), runtime.settings.serve_max_batch, "users")
-    rows = [user.model_dump() for user in body.users]
+    # a field left out is null, so an update keeps its stored value (consent included)
+    rows = [user.model_dump(exclude_unset=True) for user in body.users]
     for row in rows:
-        row["attributes"] = orjson.dumps(row["attributes"]).decode()
+        if "attributes" in row:
+            row["attributes"] = orjson.dumps(row["attributes"]).decode()
     frame = pl.DataFrame(rows, schema={
         "user_id": pl.String, "attributes": pl.String, "consent_personalization": pl.Boolean,
         "consent_marketing": pl.Boolean, "created_at": pl.Datetime("us", "UTC")})
