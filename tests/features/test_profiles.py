@@ -283,6 +283,22 @@ def test_storage_form_round_trips(events: pl.DataFrame, items: pl.DataFrame) -> 
         assert profile_from_storage(row) == {**original, "computed_at": computed_at}
 
 
+def test_users_who_opted_out_get_no_profile(tmp_path: Path, events: pl.DataFrame,
+                                            items: pl.DataFrame) -> None:
+    store = open_store("sqlite:///" + str(tmp_path / "s.db"))
+    try:
+        store.ensure_shop(Shop(shop_id="s"))
+        store.apply_chunk("s", Chunk(frames={
+            "items": items.with_columns(placeholder=pl.lit(False)),
+            "events": events.with_row_index("event_key").cast({"event_key": pl.Int64}),
+            "users": pl.DataFrame({"user_id": ["alice"], "consent_personalization": [False]}),
+        }))
+        assert compute_and_store_profiles(store, "s", as_of=A, half_life_days=HALF_LIFE) == 5
+        assert store.read_table("s", "profiles", where={"user_id": "alice"}).is_empty()
+    finally:
+        store.close()
+
+
 def test_compute_and_store_profiles_through_sqlite(
     tmp_path: Path, events: pl.DataFrame, items: pl.DataFrame
 ) -> None:

@@ -249,3 +249,21 @@ def test_an_upsert_keeps_the_fields_it_leaves_out(client: TestClient,
     assert (item["title"], item["brand"], item["price"], item["category"], item["stock"]) == (
         "Linen shirt", "Acme", 30.0, "Clothing > Shirts", 0)
     assert user["consent_personalization"] is False and "Beijing" in user["attributes"]
+
+
+def test_a_user_who_opted_out_gets_no_personal_list_and_no_profile(
+        client: TestClient, served: ServedShops) -> None:
+    write, read = auth(served.keys["a-write"]), auth(served.keys["a-read"])
+    user = served.shop_a.users["user_id"][0]
+    stranger = client.get("/v1/users/never-seen-xyz/recommendations", headers=read).json()
+    try:
+        assert client.post("/v1/users", headers=write, json={
+            "user_id": user, "consent_personalization": False}).status_code == 201
+        opted_out = client.get(f"/v1/users/{user}/recommendations", headers=read).json()
+        assert [i["item_id"] for i in opted_out["items"]] == [
+            i["item_id"] for i in stranger["items"]]
+        profile = client.get(f"/v1/users/{user}/profile", headers=read)
+        assert profile.status_code == 404 and "opted out" in profile.text
+    finally:
+        client.post("/v1/users", headers=write, json={
+            "user_id": user, "consent_personalization": True})

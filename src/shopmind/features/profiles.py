@@ -606,16 +606,20 @@ def compute_and_store_profiles(
 ) -> int:
     """Read events, items and orders of ``shop_id``, compute profiles, upsert them.
 
+    Users who opted out of personalization (``consent_personalization`` false) get none.
     ``options`` go to :func:`compute_profiles`. Returns the number of profiles written.
     """
     from shopmind.data.store import Chunk
 
+    users = store.read_table(shop_id, "users", columns=["user_id", "consent_personalization"])
+    opted_out = users.filter(pl.col("consent_personalization").eq(False))["user_id"]
+    keep = ~pl.col("user_id").is_in(opted_out.implode())
     events = store.read_table(shop_id, "events",
-                              columns=["user_id", "item_id", "type", "ts", "value"])
+                              columns=["user_id", "item_id", "type", "ts", "value"]).filter(keep)
     items = store.read_table(shop_id, "items", columns=["item_id", "category", "brand", "price"])
     orders = store.read_table(
         shop_id, "orders", columns=["order_id", "user_id", "created_at", "total", "status"]
-    )
+    ).filter(keep)
     profiles = compute_profiles(
         events, items, orders, as_of=as_of, half_life_days=half_life_days, **options
     )

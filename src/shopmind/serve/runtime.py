@@ -157,6 +157,14 @@ class Runtime:
         return problems
 
     # -- request work --------------------------------------------------------------------
+    def personalization_allowed(self, shop_id: str, user_id: str) -> bool:
+        """False when the user opted out (``consent_personalization`` false); unknown
+        users and users who never said are personalized (the default)."""
+        with self.reading() as store:
+            rows = store.read_table(shop_id, "users", where={"user_id": user_id},
+                                    columns=["consent_personalization"])
+        return rows.is_empty() or rows["consent_personalization"][0] is not False
+
     def history(self, model: ServedModel, user_id: str) -> History:
         """The user's stored history joined with their live session."""
         stored = model.snapshot.get(user_id)

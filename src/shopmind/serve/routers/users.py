@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query
 from starlette.concurrency import run_in_threadpool
 
 from shopmind.serve.deps import ModelDep, ReadKey, RuntimeDep, WriteKey
+from shopmind.serve.history import session_history
 from shopmind.serve.http import ApiError, check_batch_size
 from shopmind.serve.lists import recommendation_list, request_rules
 from shopmind.serve.schemas import Accepted, ErrorOut, ProfileOut, RecommendationsOut, UsersIn
@@ -45,9 +46,13 @@ async def user_recommendations(
 ) -> RecommendationsOut:
     """The user's list with a reason per item; it reflects events posted a moment ago.
 
-    A user the shop has never seen gets a cold-start list (trending in the filters).
+    A user the shop has never seen gets a cold-start list (trending in the filters), and
+    so does a user who opted out of personalization (``consent_personalization`` false).
     """
-    history = await run_in_threadpool(runtime.history, model, user_id)
+    if await run_in_threadpool(runtime.personalization_allowed, model.shop_id, user_id):
+        history = await run_in_threadpool(runtime.history, model, user_id)
+    else:  # opted out: the list anyone without a history gets, nothing from their events
+        history = session_history([], model.item_index, None)
     rules = request_rules(category, price_max, exclude)
     return await recommendation_list(runtime, model, history, user_id, k, rules)
 
@@ -58,6 +63,9 @@ def profile(user_id: UserId, key: ReadKey, runtime: RuntimeDep) -> ProfileOut:
     """The user's stored profile (RFM, affinities, lifecycle, tags; no personal data)."""
     from shopmind.features.profiles import profile_from_storage
 
+    if not runtime.personalization_allowed(key.shop_id, user_id):
+        raise ApiError(404, f"user '{user_id}' opted out of personalization: no profile is "
+                            "shown or computed")
     with runtime.reading() as store:
         rows = store.read_table(key.shop_id, "profiles", where={"user_id": user_id})
     if rows.is_empty():
