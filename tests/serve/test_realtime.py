@@ -34,10 +34,13 @@ def model(runtime: Runtime) -> ServedModel:
 
 
 def _light_users(served: ServedShops, n: int) -> list[str]:
-    """Users with a short history (2–4 item events), so one event weighs visibly."""
+    """Users with a short history (2–4 item events), so one event weighs visibly, who
+    allow personalization (the demo shop has users who opted out)."""
     counts = served.shop_a.events.drop_nulls("item_id").group_by("user_id").len()
-    return counts.filter(pl.col("len").is_between(2, 4)).sort("user_id")["user_id"].head(
-        n).to_list()
+    opted_out = served.shop_a.users.filter(pl.col("consent_personalization").eq(False))
+    return (counts.filter(pl.col("len").is_between(2, 4)
+                          & ~pl.col("user_id").is_in(opted_out["user_id"].implode()))
+            .sort("user_id")["user_id"].head(n).to_list())
 
 
 def _neighbours(model: ServedModel, item: int, n: int) -> list[str]:

@@ -15,6 +15,7 @@ from rich.table import Table
 from shopmind.cli.common import console
 from shopmind.config import get_settings
 from shopmind.data.store import Store
+from shopmind.recommend.catalog import CATALOG_COLUMNS
 from shopmind.recommend.context import UserContext
 from shopmind.recommend.pipeline import PipelineConfig
 
@@ -25,8 +26,6 @@ def demo_config() -> PipelineConfig:
     """One label window keeps the demo quick; `shopmind train` uses the full default."""
     return PipelineConfig(label_windows=1)
 EVENT_COLUMNS = ["user_id", "item_id", "type", "ts", "value", "session_id"]
-ITEM_COLUMNS = ["item_id", "title", "category", "brand", "price", "stock", "created_at",
-                "attributes"]
 
 
 def _metrics_table(report: object) -> Table:
@@ -74,7 +73,7 @@ def demo_recommendations(store: Store, shop_id: str) -> None:
     from shopmind.recommend.pipeline import RecommendationPipeline
 
     events = store.read_table(shop_id, "events", columns=EVENT_COLUMNS)
-    items = store.read_table(shop_id, "items", columns=ITEM_COLUMNS)
+    items = store.read_table(shop_id, "items", columns=list(CATALOG_COLUMNS))
     cut = cast(datetime, events["ts"].max()) - timedelta(days=HOLDOUT_DAYS)
     started = time.perf_counter()
     with console.status("evaluating recommenders on the held-out week…"):

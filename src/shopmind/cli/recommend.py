@@ -13,10 +13,9 @@ from rich.table import Table
 from shopmind.cli.common import console, settings_store
 from shopmind.config import get_settings
 from shopmind.errors import InputError
+from shopmind.recommend.catalog import CATALOG_COLUMNS
 
 EVENT_COLUMNS = ["user_id", "item_id", "type", "ts", "value"]
-ITEM_COLUMNS = ["item_id", "title", "category", "brand", "price", "stock", "created_at",
-                "attributes"]
 
 
 def _parse_generators(text: str | None) -> dict[str, int] | None:
@@ -53,7 +52,7 @@ def train(
         config.generators = chosen
     with settings_store() as store:
         events = store.read_table(shop_id, "events", columns=EVENT_COLUMNS)
-        items = store.read_table(shop_id, "items", columns=ITEM_COLUMNS)
+        items = store.read_table(shop_id, "items", columns=list(CATALOG_COLUMNS))
     if events.is_empty():
         raise InputError(f"shop '{shop_id}' has no events; ingest some first")
     logging.getLogger("shopmind").setLevel(logging.INFO)
@@ -91,7 +90,10 @@ def recommend(
     with settings_store() as store:
         events = store.read_table(shop_id, "events", columns=EVENT_COLUMNS,
                                   where={"user_id": user_id})
-        items = store.read_table(shop_id, "items", columns=["item_id", "title", "price"])
+        items = store.read_table(shop_id, "items",
+                                 columns=["item_id", "title", "price", "stock", "placeholder"])
+    if pipeline.catalog_ is not None:  # today's stock and prices, not the training day's
+        pipeline.catalog_.refresh(items)
     context = pipeline.context_for(events, [user_id])
     rules = BusinessRules(category=category, price_max=price_max)
     (recs,) = pipeline.recommend(context, k, rules)

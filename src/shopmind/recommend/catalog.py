@@ -11,6 +11,10 @@ import polars as pl
 from shopmind.data.schema import CATEGORY_SEPARATOR
 from shopmind.features.idmap import IdMap
 
+#: Item columns the catalog reads from the store.
+CATALOG_COLUMNS = ("item_id", "title", "description", "category", "brand", "price", "stock",
+                   "created_at", "attributes", "placeholder")
+
 
 def _codes(values: pl.Series) -> tuple[np.ndarray, list[str]]:
     """Dense codes (-1 for null/empty) and the names they stand for."""
@@ -37,6 +41,9 @@ class ItemCatalog:
     stock: np.ndarray  # float32, nan unknown (unknown counts as in stock)
     created_us: np.ndarray  # int64, 0 unknown
     replenishable: np.ndarray  # bool
+    # False for placeholder items (created for events naming an unknown item: no title,
+    # no price), which are never recommended
+    listed: np.ndarray  # bool
 
     @classmethod
     def build(cls, ids: IdMap, items: pl.DataFrame | None,
@@ -79,7 +86,23 @@ class ItemCatalog:
             stock=column("stock", pl.Float64).fill_null(np.nan).to_numpy().astype(np.float32),
             created_us=created.to_numpy().astype(np.int64),
             replenishable=replenish,
+            listed=~column("placeholder", pl.Boolean).fill_null(False).to_numpy(),
         )
+
+    def refresh(self, items: pl.DataFrame) -> None:
+        """Apply the current price, stock and placeholder flag of known items in place
+        (rules see them at once; a model trained yesterday filters today's stock)."""
+        rows = self.ids.to_index(items["item_id"].to_list())
+        known = rows >= 0
+        for name, target in (("price", self.price), ("stock", self.stock)):
+            if name in items.columns:
+                values = items[name].cast(pl.Float64).to_numpy()
+                given = known & ~np.isnan(values)
+                target[rows[given]] = values[given]
+        if "placeholder" in items.columns:
+            flags = items["placeholder"].cast(pl.Boolean).to_numpy()
+            given = known & np.array([f is not None for f in flags])
+            self.listed[rows[given]] = ~flags[given].astype(bool)
 
     def __len__(self) -> int:
         return len(self.titles)

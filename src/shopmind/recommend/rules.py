@@ -38,7 +38,7 @@ class BusinessRules:
 
 def allowed_items(catalog: ItemCatalog, rules: BusinessRules) -> np.ndarray:
     """Boolean mask of items that pass the request's filters."""
-    mask = np.ones(len(catalog), dtype=bool)
+    mask = catalog.listed.copy()  # placeholders (no title, no price) are never shown
     if rules.category:
         prefix = rules.category
         leaf_ok = np.array([name.startswith(prefix) or name.split(CATEGORY_SEPARATOR)[0] == prefix

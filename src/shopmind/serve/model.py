@@ -174,11 +174,4 @@ class ServedModel:
 
     def update_known_items(self, frame: pl.DataFrame) -> None:
         """Apply price and stock changes of catalog items in place (filters see them at once)."""
-        for row in frame.iter_rows(named=True):
-            index = self.item_index.get(row["item_id"])
-            if index is None:
-                continue
-            if row.get("price") is not None:
-                self.catalog.price[index] = row["price"]
-            if row.get("stock") is not None:
-                self.catalog.stock[index] = row["stock"]
+        self.catalog.refresh(frame)

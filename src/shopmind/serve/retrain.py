@@ -16,13 +16,12 @@ from pathlib import Path
 from shopmind.data.store import Store
 from shopmind.errors import InputError
 from shopmind.recommend.artifacts import latest_version_dir, new_version_dir, publish
+from shopmind.recommend.catalog import CATALOG_COLUMNS
 from shopmind.recommend.pipeline import PipelineConfig, RecommendationPipeline
 
 logger = logging.getLogger(__name__)
 
 EVENT_COLUMNS = ["user_id", "item_id", "type", "ts", "value"]
-ITEM_COLUMNS = ["item_id", "title", "description", "category", "brand", "price", "stock",
-                "created_at", "attributes"]
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -51,7 +50,7 @@ def train_and_publish(store: Store, data_dir: Path, shop_id: str,
     events = store.read_table(shop_id, "events", columns=EVENT_COLUMNS)
     if events.is_empty():
         raise InputError(f"shop '{shop_id}' has no events to train on")
-    items = store.read_table(shop_id, "items", columns=ITEM_COLUMNS)
+    items = store.read_table(shop_id, "items", columns=list(CATALOG_COLUMNS))
     pipeline = RecommendationPipeline(config).fit(events, items)
     folder = pipeline.save(new_version_dir(data_dir, shop_id))
     publish(folder)
