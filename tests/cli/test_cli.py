@@ -39,6 +39,9 @@ def test_help_lists_every_command_with_a_description() -> None:
         (["ingest"], "give either a FILE or --dataset NAME"),
         (["ingest", "x.csv", "--unknown", "drop"], "--unknown must be"),
         (["profile", "u1"], "no profile for user 'u1'"),
+        (["--store", "mysql://x", "quarantine"], "invalid setting (store_url"),
+        (["train", "--generators", "popular=0"], "counts of at least 1"),
+        (["ingest", "."], "is a directory"),
     ],
 )
 def test_user_mistakes_give_one_line_and_exit_1(

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
+from pydantic import ValidationError
 from rich.markup import escape
 
 from shopmind import __version__
@@ -111,5 +112,19 @@ def main() -> None:
     try:
         app()
     except ShopMindError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
-        sys.exit(1)
+        _fail(str(exc))
+    except ValidationError as exc:  # a setting from the environment or a flag is invalid
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}"
+                             for e in exc.errors())
+        _fail(f"invalid setting ({problems}); see `shopmind --help` and the SHOPMIND_* "
+              "environment variables")
+    except (FileExistsError, NotADirectoryError) as exc:  # e.g. --data-dir names a file
+        _fail(f"{exc.filename} is a file where a folder is needed")
+    except OSError as exc:  # a disk that is full, a folder without write permission, ...
+        where = f" ({exc.filename})" if exc.filename else ""
+        _fail(f"{exc.strerror or exc}{where}")
+
+
+def _fail(message: str) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    sys.exit(1)

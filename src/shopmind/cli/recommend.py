@@ -24,8 +24,9 @@ def _parse_generators(text: str | None) -> dict[str, int] | None:
     generators = {}
     for part in text.split(","):
         name, _, n = part.partition("=")
-        if not n.strip().isdigit():
-            raise InputError(f"--generators: expected NAME=COUNT[,NAME=COUNT…], got {part!r}")
+        if not n.strip().isdigit() or int(n) < 1:
+            raise InputError(f"--generators: expected NAME=COUNT[,NAME=COUNT…] with counts "
+                             f"of at least 1, got {part!r}")
         generators[name.strip()] = int(n)
     return generators
 
@@ -34,7 +35,9 @@ def train(
     shop: Annotated[str | None, typer.Option("--shop", help="Shop (tenant) id.")] = None,
     generators: Annotated[
         str | None,
-        typer.Option(help="Candidate generators, e.g. covisit=100,popular=30,als=60."),
+        typer.Option(help="Candidate generators and how many candidates each proposes, e.g. "
+                          "covisit=100,popular=30,als=60 (default: the pipeline's set, about "
+                          "200 in all)."),
     ] = None,
     label_days: Annotated[
         float | None, typer.Option(help="Days at the end of the log the ranker learns from.")

@@ -52,6 +52,21 @@ def test_bad_json_lines_become_reader_errors(tmp_path: Path) -> None:
     assert "not a JSON object" in errors[1] and "not valid JSON" in errors[2]
 
 
+def test_a_json_lines_file_without_any_object_is_all_reader_errors(tmp_path: Path) -> None:
+    path = tmp_path / "e.jsonl"
+    path.write_text("not json\n[1, 2]\n")
+    out = pl.concat(list(read_batches(path)))
+    assert out.columns == ["__row", "__reader_error"] and out.height == 2
+
+
+def test_a_truncated_gzip_is_a_clear_error(tmp_path: Path) -> None:
+    body = "user_id,item_id\n" + "".join(f"u{i},i{i}\n" for i in range(5_000))
+    path = tmp_path / "e.csv.gz"
+    path.write_bytes(gzip.compress(body.encode())[:2_000])
+    with pytest.raises(InputError, match="cannot read it to the end"):
+        list(read_batches(path))
+
+
 def test_unknown_format_and_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="cannot tell the format"):
         detect_format(tmp_path / "data.xlsx")

@@ -68,15 +68,23 @@ def read_batches(path: str | Path, *, chunk_rows: int = 250_000) -> Iterator[pl.
     [(2, 3)]
     """
     path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path} is a directory; give a file (ingest one file at a time)")
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     fmt = detect_format(path)
-    if fmt in ("csv", "tsv"):
-        yield from _read_csv(path, separator="\t" if fmt == "tsv" else ",", chunk_rows=chunk_rows)
-    elif fmt == "jsonl":
-        yield from _read_jsonl(path, chunk_rows=chunk_rows)
-    else:
-        yield from _read_parquet(path, chunk_rows=chunk_rows)
+    try:
+        if fmt in ("csv", "tsv"):
+            yield from _read_csv(path, separator="\t" if fmt == "tsv" else ",",
+                                 chunk_rows=chunk_rows)
+        elif fmt == "jsonl":
+            yield from _read_jsonl(path, chunk_rows=chunk_rows)
+        else:
+            yield from _read_parquet(path, chunk_rows=chunk_rows)
+    except (OSError, EOFError) as exc:  # a truncated or corrupt gzip, an unreadable file
+        raise InputError(f"{path}: cannot read it to the end ({exc}); fix or re-create the "
+                         "file and ingest it again (rows already stored are not stored "
+                         "twice)") from exc
 
 
 def _read_csv(path: Path, *, separator: str, chunk_rows: int) -> Iterator[pl.DataFrame]:
@@ -178,11 +186,10 @@ def _jsonl_frame(lines: list[bytes], start: int) -> pl.DataFrame:
         records.append(value if isinstance(value, dict) else {})
         errors.append(error)
     keys = sorted({k for record in records for k in record})
-    columns = {k: [_as_text(r.get(k)) for r in records] for k in keys}
-    frame = pl.DataFrame(columns, schema={k: pl.String for k in keys})
-    return frame.with_columns(
-        pl.Series(ROW, numbers, dtype=pl.Int64), pl.Series(READER_ERROR, errors, dtype=pl.String)
-    )
+    return pl.DataFrame([  # (built from series: no line may hold an object at all)
+        *(pl.Series(k, [_as_text(r.get(k)) for r in records], dtype=pl.String) for k in keys),
+        pl.Series(ROW, numbers, dtype=pl.Int64), pl.Series(READER_ERROR, errors, dtype=pl.String),
+    ])
 
 
 def _as_text(value: object) -> str | None:
