@@ -162,6 +162,10 @@ def test_invalid_fields_are_named(client: TestClient, served: ServedShops) -> No
                               headers={**headers, "Content-Type": "application/json"}), 422)
     assert body["fields"][0]["field"] == "body"
     assert body["fields"][0]["message"].startswith("not valid JSON at character 12")
+    body = _error(client.post("/v1/events", headers=headers, json={
+        "user_id": "a\u0000b", "item_id": "i1", "type": "view"}), 422)
+    assert body["fields"][0]["field"].endswith("user_id")
+    assert "NUL character" in body["fields"][0]["message"]
     _error(client.post("/v1/events", headers=headers, content=b"{not json",
                        ), 422)
 

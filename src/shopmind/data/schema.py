@@ -19,7 +19,15 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 import annotated_types
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 
 EventType = Literal[
@@ -32,9 +40,18 @@ OrderStatus = Literal[
 ]
 ORDER_STATUSES: tuple[str, ...] = get_args(OrderStatus)
 
-Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
-ShortText = Annotated[str, StringConstraints(max_length=2_000)]
-LongText = Annotated[str, StringConstraints(max_length=100_000)]
+def _no_nul(value: str) -> str:
+    """The same rule as the batch validator: PostgreSQL cannot store a NUL character, and
+    one row it refuses would fail the whole group commit it shares with other clients."""
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
+Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256),
+               AfterValidator(_no_nul)]
+ShortText = Annotated[str, StringConstraints(max_length=2_000), AfterValidator(_no_nul)]
+LongText = Annotated[str, StringConstraints(max_length=100_000), AfterValidator(_no_nul)]
 
 #: Timestamps outside this window are rejected as impossible (the upper end is "now + 1 day").
 EARLIEST_TIMESTAMP = datetime(1990, 1, 1, tzinfo=UTC)
