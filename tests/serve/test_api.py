@@ -271,3 +271,15 @@ def test_a_user_who_opted_out_gets_no_personal_list_and_no_profile(
     finally:
         client.post("/v1/users", headers=write, json={
             "user_id": user, "consent_personalization": True})
+
+
+def test_ids_with_a_slash_can_be_read_back(client: TestClient, served: ServedShops) -> None:
+    write, read = auth(served.keys["a-write"]), auth(served.keys["a-read"])
+    item = served.shop_a.items["item_id"][0]
+    assert client.post("/v1/events", headers=write, json={
+        "user_id": "slash/user", "item_id": item, "type": "view"}).status_code == 201
+    for path in ("/v1/users/slash%2Fuser/recommendations", "/v1/users/slash/user/recommendations"):
+        response = client.get(path, headers=read)
+        assert response.status_code == 200, (path, response.text)
+        assert response.json()["user_id"] == "slash/user"
+    assert client.get(f"/v1/items/{item}/similar", headers=read).status_code == 200

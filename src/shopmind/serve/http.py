@@ -104,7 +104,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def _route(scope: Scope) -> str:
     route = scope.get("route")
-    return getattr(route, "path", None) or "unmatched"
+    return getattr(route, "path_format", None) or "unmatched"  # {id}, not {id:path}
 
 
 class BodyLimit:

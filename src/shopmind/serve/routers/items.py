@@ -65,14 +65,14 @@ def _item_list(model: ModelDep, item_id: str, neighbours: Callable[..., Any], k:
                        items=[ItemScoreOut(item_id=s.item_id, score=s.score) for s in found])
 
 
-@router.get("/{item_id}/similar", response_model=ItemListOut,
+@router.get("/{item_id:path}/similar", response_model=ItemListOut,
             responses={404: {"model": ErrorOut}})
 def similar(item_id: ItemId, model: ModelDep, k: K = 10) -> ItemListOut:
     """Items most like this one (item kNN on behaviour; text for items new since training)."""
     return _item_list(model, item_id, model.similar, k)
 
 
-@router.get("/{item_id}/bought-together", response_model=ItemListOut,
+@router.get("/{item_id:path}/bought-together", response_model=ItemListOut,
             responses={404: {"model": ErrorOut}})
 def bought_together(item_id: ItemId, model: ModelDep, k: K = 10) -> ItemListOut:
     """Items shoppers interact with in the same sessions as this one (co-visitation)."""

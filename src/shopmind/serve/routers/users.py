@@ -36,7 +36,7 @@ async def upsert_users(body: UsersIn, key: WriteKey, runtime: RuntimeDep) -> Acc
     return Accepted(accepted=len(body.users), duplicates=0)
 
 
-@router.get("/{user_id}/recommendations", response_model=RecommendationsOut)
+@router.get("/{user_id:path}/recommendations", response_model=RecommendationsOut)
 async def user_recommendations(
     user_id: UserId, model: ModelDep, runtime: RuntimeDep,
     k: Annotated[int, Query(ge=1, le=200)] = 10,
@@ -57,7 +57,7 @@ async def user_recommendations(
     return await recommendation_list(runtime, model, history, user_id, k, rules)
 
 
-@router.get("/{user_id}/profile", response_model=ProfileOut,
+@router.get("/{user_id:path}/profile", response_model=ProfileOut,
             responses={404: {"model": ErrorOut}})
 def profile(user_id: UserId, key: ReadKey, runtime: RuntimeDep) -> ProfileOut:
     """The user's stored profile (RFM, affinities, lifecycle, tags; no personal data)."""
