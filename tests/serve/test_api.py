@@ -283,3 +283,13 @@ def test_ids_with_a_slash_can_be_read_back(client: TestClient, served: ServedSho
         assert response.status_code == 200, (path, response.text)
         assert response.json()["user_id"] == "slash/user"
     assert client.get(f"/v1/items/{item}/similar", headers=read).status_code == 200
+
+
+def test_an_empty_list_says_why(client: TestClient, served: ServedShops) -> None:
+    user = served.shop_a.users["user_id"][0]
+    body = client.get(f"/v1/users/{user}/recommendations",
+                      params={"category": "No such category"},
+                      headers=auth(served.keys["a-read"])).json()
+    assert body["items"] == []
+    assert body["message"] == ("no item in stock matches the filters "
+                               "(category 'No such category')")

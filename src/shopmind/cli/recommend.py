@@ -85,7 +85,7 @@ def recommend(
     """Recommend items for a user, with the reason for each."""
     from shopmind.recommend.artifacts import latest_version_dir
     from shopmind.recommend.pipeline import RecommendationPipeline
-    from shopmind.recommend.rules import BusinessRules
+    from shopmind.recommend.rules import BusinessRules, empty_list_message
 
     settings = get_settings()
     shop_id = shop or settings.default_shop
@@ -103,6 +103,9 @@ def recommend(
     if events.is_empty():
         console.print(f"[yellow]User '{escape(user_id)}' has no history: cold-start answer "
                       "(trending items).[/]")
+    if not recs:
+        console.print(f"[yellow]{escape(empty_list_message(rules))}[/]")
+        return
     titles = dict(items.select("item_id", "title").iter_rows())
     prices = dict(items.select("item_id", "price").iter_rows())
     table = Table(title=f"Recommendations for {escape(user_id)} (shop '{shop_id}')")

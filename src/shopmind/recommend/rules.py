@@ -36,6 +36,18 @@ class BusinessRules:
     mmr_lambda: float = 0.7  # with "mmr": relevance weight (1 = no diversity)
 
 
+def empty_list_message(rules: BusinessRules) -> str:
+    """Why a list came back empty: the request's filters, or nothing left to recommend."""
+    asked = [f"category {rules.category!r}" if rules.category else "",
+             f"price ≥ {rules.price_min:g}" if rules.price_min is not None else "",
+             f"price ≤ {rules.price_max:g}" if rules.price_max is not None else "",
+             f"{len(rules.exclude_items)} excluded items" if rules.exclude_items else ""]
+    named = ", ".join(a for a in asked if a)
+    if named:
+        return f"no item in stock matches the filters ({named})"
+    return "no item in stock is left to recommend"
+
+
 def allowed_items(catalog: ItemCatalog, rules: BusinessRules) -> np.ndarray:
     """Boolean mask of items that pass the request's filters."""
     mask = catalog.listed.copy()  # placeholders (no title, no price) are never shown

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shopmind.recommend.rules import BusinessRules
+from shopmind.recommend.rules import BusinessRules, empty_list_message
 from shopmind.serve.history import History
 from shopmind.serve.model import ServedModel
 from shopmind.serve.runtime import Runtime
@@ -49,4 +49,5 @@ async def recommendation_list(runtime: Runtime, model: ServedModel, history: His
             reason=ReasonOut(kind="new_arrival", text="New arrival for you · 新品推荐"))
             for f in chosen[: k - len(keep)]]
     return RecommendationsOut(user_id=user_id, model_version=model.version,
-                              cold_start=len(history) == 0, items=items)
+                              cold_start=len(history) == 0, items=items,
+                              message=None if items else empty_list_message(rules))

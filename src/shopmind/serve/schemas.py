@@ -135,6 +135,7 @@ class RecommendationsOut(BaseModel):
     model_version: str
     cold_start: bool
     items: list[RecommendationOut]
+    message: str | None = None  # why the list is empty, when it is
 
 
 class ItemScoreOut(BaseModel):
