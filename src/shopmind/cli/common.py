@@ -43,6 +43,13 @@ def output_file(path: Path) -> Path:
     return path
 
 
+def other_shops_hint(store: Store, shop_id: str) -> str:
+    """``"; shops with data: a, b (pick one with --shop)"``, or nothing: for errors about a
+    shop without data (the default shop is rarely the one a user filled)."""
+    others = [s for s in store.list_shops() if s != shop_id]
+    return f"; shops with data: {', '.join(others)} (pick one with --shop)" if others else ""
+
+
 @contextmanager
 def settings_store() -> Iterator[Store]:
     """The store named by the settings, migrated, closed afterwards."""

@@ -17,7 +17,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from shopmind.cli.common import console, output_file, row_progress, settings_store
+from shopmind.cli.common import console, other_shops_hint, output_file, row_progress, settings_store
 from shopmind.config import get_settings
 from shopmind.errors import InputError
 
@@ -52,11 +52,10 @@ def search(
     with settings_store() as store:
         items = store.read_table(shop_id, "items")
         rows = store.read_table(shop_id, "profiles", where={"user_id": user}) if user else None
-        others = [s for s in store.list_shops() if s != shop_id] if items.is_empty() else []
+        hint = other_shops_hint(store, shop_id) if items.is_empty() else ""
     if items.is_empty():
-        hint = (f"; shops with data: {', '.join(others)} (pick one with --shop)" if others
-                else "; run `shopmind demo` or `shopmind ingest` first")
-        raise InputError(f"shop '{shop_id}' has no items{hint}")
+        raise InputError(f"shop '{shop_id}' has no items"
+                         + (hint or "; run `shopmind demo` or `shopmind ingest` first"))
     profile = None
     if rows is not None:  # a user without a profile: {} (the reasons say "no profile")
         profile = profile_from_storage(rows.row(0, named=True)) if rows.height else {}
