@@ -96,6 +96,15 @@ def test_reingest_is_idempotent(store: Store, tmp_path: Path) -> None:
     assert store.count("s", "events") == len(GOOD)
 
 
+def test_reingest_writes_no_quarantine_line_twice(store: Store, tmp_path: Path) -> None:
+    path = _write(tmp_path / "e.csv", [*GOOD, *BAD])
+    quarantine_file = tmp_path / "q.jsonl"
+    for _ in range(2):
+        ingest_file(store, path, shop_id="s", table="events", quarantine_file=quarantine_file)
+    lines = quarantine_file.read_bytes().splitlines()
+    assert len(lines) == store.count("s", "quarantine") == len(BAD)
+
+
 def test_same_rows_in_other_formats_are_duplicates(store: Store, tmp_path: Path) -> None:
     csv_path = _write(tmp_path / "e.csv", GOOD)
     frame = pl.read_csv(csv_path, infer_schema=False)
