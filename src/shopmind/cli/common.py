@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
 
+import typer
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -20,6 +22,11 @@ from rich.progress import (
 from shopmind.config import get_settings
 from shopmind.data.store import Store, open_store
 from shopmind.errors import InputError
+
+#: The ``--shop`` option of every command that works on one shop.
+ShopOption = Annotated[str | None, typer.Option(
+    "--shop", help="Shop (tenant) id (default: the default_shop setting, SHOPMIND_DEFAULT_SHOP, "
+                   "'default' unless set).")]
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from shopmind.cli.common import console, row_progress, settings_store
+from shopmind.cli.common import ShopOption, console, row_progress, settings_store
 from shopmind.config import Settings, get_settings
 from shopmind.data.ingest.engine import IngestSummary, ProgressCallback, ingest_file
 from shopmind.data.ingest.mapping import ColumnMapping
@@ -84,7 +84,7 @@ def ingest(
         list[str] | None,
         typer.Option("--map", help="TARGET=SOURCE column mapping, or TARGET:=CONSTANT; repeat."),
     ] = None,
-    shop: Annotated[str | None, typer.Option("--shop", help="Shop (tenant) id.")] = None,
+    shop: ShopOption = None,
     unknown: Annotated[
         str, typer.Option(help="Events naming unknown users/items: placeholder or quarantine.")
     ] = "",

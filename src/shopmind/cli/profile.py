@@ -6,14 +6,14 @@ from typing import Annotated
 
 import typer
 
-from shopmind.cli.common import console, other_shops_hint, settings_store
+from shopmind.cli.common import ShopOption, console, other_shops_hint, settings_store
 from shopmind.config import get_settings
 from shopmind.data.store import Store
 from shopmind.errors import InputError, NotFoundError
 
 
 def profiles(
-    shop: Annotated[str | None, typer.Option("--shop", help="Shop (tenant) id.")] = None,
+    shop: ShopOption = None,
     half_life_days: Annotated[
         float, typer.Option(min=0.1, help="Half-life of the time decay on affinities.")
     ] = 30.0,
@@ -36,7 +36,7 @@ def profiles(
 
 def profile(
     user_id: Annotated[str, typer.Argument(help="The user's id in the shop.")],
-    shop: Annotated[str | None, typer.Option("--shop", help="Shop (tenant) id.")] = None,
+    shop: ShopOption = None,
 ) -> None:
     """Print one user's stored profile (run `shopmind profiles` first)."""
     from shopmind.cli.profile_view import format_profile

@@ -9,12 +9,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from shopmind.cli.common import console, settings_store
+from shopmind.cli.common import ShopOption, console, settings_store
 from shopmind.config import get_settings
 
 
 def quarantine(
-    shop: Annotated[str | None, typer.Option("--shop", help="Shop (tenant) id.")] = None,
+    shop: ShopOption = None,
     limit: Annotated[int, typer.Option(min=1, help="Rows to show.")] = 20,
 ) -> None:
     """Show quarantined rows (source, row, field, reason), newest sources first."""

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from shopmind.cli.common import console, settings_store
+from shopmind.cli.common import ShopOption, console, settings_store
 from shopmind.config import get_settings
 from shopmind.errors import InputError
 from shopmind.recommend.catalog import CATALOG_COLUMNS
@@ -32,7 +32,7 @@ def _parse_generators(text: str | None) -> dict[str, int] | None:
 
 
 def train(
-    shop: Annotated[str | None, typer.Option("--shop", help="Shop (tenant) id.")] = None,
+    shop: ShopOption = None,
     generators: Annotated[
         str | None,
         typer.Option(help="Candidate generators and how many candidates each proposes, e.g. "
@@ -80,7 +80,7 @@ def recommend(
         str | None, typer.Option(help="Only items whose category path starts with this.")
     ] = None,
     price_max: Annotated[float | None, typer.Option(min=0, help="Highest price.")] = None,
-    shop: Annotated[str | None, typer.Option("--shop", help="Shop (tenant) id.")] = None,
+    shop: ShopOption = None,
 ) -> None:
     """Recommend items for a user, with the reason for each."""
     from shopmind.recommend.artifacts import latest_version_dir

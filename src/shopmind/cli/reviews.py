@@ -14,13 +14,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from shopmind.cli.common import console, output_file, settings_store
+from shopmind.cli.common import ShopOption, console, output_file, settings_store
 from shopmind.config import get_settings
 from shopmind.errors import InputError
 
 reviews_app = typer.Typer(no_args_is_help=True, add_completion=False)
-ShopOpt = Annotated[str | None, typer.Option("--shop", help="Shop (tenant) id (default: the "
-                                                            "default_shop setting).")]
+
 
 
 def _store_training_data(shop_id: str) -> tuple[list[str], np.ndarray]:
@@ -37,7 +36,7 @@ def _store_training_data(shop_id: str) -> tuple[list[str], np.ndarray]:
 
 @reviews_app.command("train")
 def train(
-    shop: ShopOpt = None,
+    shop: ShopOption = None,
     csv: Annotated[Path | None, typer.Option(help="Labelled CSV to learn from instead of the "
                                              "shop's rated reviews.")] = None,
     text_col: Annotated[str, typer.Option(help="Text column of --csv.")] = "review",
@@ -68,7 +67,7 @@ def train(
 
 
 @reviews_app.command("analyze")
-def analyze(shop: ShopOpt = None,
+def analyze(shop: ShopOption = None,
             top: Annotated[int, typer.Option(help="Aspect rows to print.")] = 15) -> None:
     """Score every review of the shop (PII scrubbed) and summarize aspects per category."""
     from shopmind.reviews import load_model
@@ -107,7 +106,7 @@ def analyze(shop: ShopOpt = None,
 
 @reviews_app.command("alerts")
 def alerts(
-    shop: ShopOpt = None,
+    shop: ShopOption = None,
     every: Annotated[str, typer.Option(
         help="Window length: a whole number and a unit, h (hours), d, w, mo, q or y "
              "(e.g. 1d, 2w, 1mo).")] = "1w",
@@ -163,7 +162,7 @@ def eval_sentiment(
 
 def classify(
     texts: Annotated[list[str], typer.Argument(help="Product titles (and descriptions).")],
-    shop: ShopOpt = None,
+    shop: ShopOption = None,
 ) -> None:
     """Predict category paths and tags for product texts from the shop's labelled items.
 

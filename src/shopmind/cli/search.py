@@ -17,7 +17,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from shopmind.cli.common import console, other_shops_hint, output_file, row_progress, settings_store
+from shopmind.cli.common import (
+    ShopOption,
+    console,
+    other_shops_hint,
+    output_file,
+    row_progress,
+    settings_store,
+)
 from shopmind.config import get_settings
 from shopmind.errors import InputError
 
@@ -38,8 +45,7 @@ def search(
     in_stock: Annotated[bool, typer.Option("--in-stock", help="Only items in stock.")
                         ] = False,
     mode: Annotated[str, typer.Option(help="hybrid, rrf, bm25 or dense.")] = "hybrid",
-    shop: Annotated[str | None, typer.Option("--shop", help="Shop (tenant) id (default: the "
-                                             "default_shop setting).")] = None,
+    shop: ShopOption = None,
 ) -> None:
     """Search the shop's catalog, with the reason for each result."""
     from shopmind.features.profiles import profile_from_storage
