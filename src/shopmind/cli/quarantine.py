@@ -32,10 +32,13 @@ def quarantine(
     console.print(f"{rows.height:,} quarantined rows for shop '{shop_id}'; by reason:")
     for reason, count in by_reason.head(10).iter_rows():
         console.print(f"  {count:>8,}  {escape(reason)}")
-    table = Table(title=f"First {min(limit, rows.height)} rows")
+    table = Table(title=f"{min(limit, rows.height)} rows, newest ingest first")
     for column in ("source", "row_number", "field", "reason"):
         table.add_column(column, overflow="fold")
-    for source, row, field, reason in rows.sort("source", "row_number").head(limit).select(
+    newest = rows.group_by("source").agg(pl.col("created_at").max().alias("_latest"))
+    ordered = rows.join(newest, on="source").sort(["_latest", "source", "row_number"],
+                                                  descending=[True, False, False])
+    for source, row, field, reason in ordered.head(limit).select(
         "source", "row_number", "field", "reason"
     ).iter_rows():
         table.add_row(escape(source), str(row), escape(field or ""), escape(reason))
