@@ -12,7 +12,7 @@ from rich.console import Console
 
 from shopmind.cli.profile_view import format_profile
 from shopmind.data.schema import Shop
-from shopmind.data.store import Chunk, open_store
+from shopmind.data.store import Chunk, Store, open_store
 from shopmind.data.store.layout import STORED_TABLES
 from shopmind.errors import InputError
 from shopmind.features.profiles import (
@@ -283,16 +283,22 @@ def test_storage_form_round_trips(events: pl.DataFrame, items: pl.DataFrame) -> 
         assert profile_from_storage(row) == {**original, "computed_at": computed_at}
 
 
+def _shop_store(tmp_path: Path, events: pl.DataFrame, items: pl.DataFrame,
+                **more: pl.DataFrame) -> Store:
+    """A SQLite store holding shop ``s`` with these items and events (and ``more`` tables)."""
+    store = open_store("sqlite:///" + str(tmp_path / "s.db"))
+    store.ensure_shop(Shop(shop_id="s"))
+    store.apply_chunk("s", Chunk(frames={
+        "items": items.with_columns(placeholder=pl.lit(False)),
+        "events": events.with_row_index("event_key").cast({"event_key": pl.Int64}), **more}))
+    return store
+
+
 def test_users_who_opted_out_get_no_profile(tmp_path: Path, events: pl.DataFrame,
                                             items: pl.DataFrame) -> None:
-    store = open_store("sqlite:///" + str(tmp_path / "s.db"))
+    store = _shop_store(tmp_path, events, items, users=pl.DataFrame(
+        {"user_id": ["alice"], "consent_personalization": [False]}))
     try:
-        store.ensure_shop(Shop(shop_id="s"))
-        store.apply_chunk("s", Chunk(frames={
-            "items": items.with_columns(placeholder=pl.lit(False)),
-            "events": events.with_row_index("event_key").cast({"event_key": pl.Int64}),
-            "users": pl.DataFrame({"user_id": ["alice"], "consent_personalization": [False]}),
-        }))
         assert compute_and_store_profiles(store, "s", as_of=A, half_life_days=HALF_LIFE) == 5
         assert store.read_table("s", "profiles", where={"user_id": "alice"}).is_empty()
     finally:
@@ -302,13 +308,8 @@ def test_users_who_opted_out_get_no_profile(tmp_path: Path, events: pl.DataFrame
 def test_compute_and_store_profiles_through_sqlite(
     tmp_path: Path, events: pl.DataFrame, items: pl.DataFrame
 ) -> None:
-    store = open_store("sqlite:///" + str(tmp_path / "s.db"))
+    store = _shop_store(tmp_path, events, items)
     try:
-        store.ensure_shop(Shop(shop_id="s"))
-        store.apply_chunk("s", Chunk(frames={
-            "items": items.with_columns(placeholder=pl.lit(False)),
-            "events": events.with_row_index("event_key").cast({"event_key": pl.Int64}),
-        }))
         assert compute_and_store_profiles(store, "s", as_of=A, half_life_days=HALF_LIFE) == 6
         assert compute_and_store_profiles(store, "s", as_of=A, half_life_days=HALF_LIFE) == 6
         assert store.count("s", "profiles") == 6
