@@ -86,7 +86,9 @@ def ingest(
     ] = None,
     shop: ShopOption = None,
     unknown: Annotated[
-        str, typer.Option(help="Events naming unknown users/items: placeholder or quarantine.")
+        str, typer.Option(help="Events naming unknown users/items: placeholder (create empty "
+                               "ones; the default, from the unknown_reference_policy setting) "
+                               "or quarantine.")
     ] = "",
     fill_categories: Annotated[
         bool | None,

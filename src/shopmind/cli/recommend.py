@@ -40,7 +40,9 @@ def train(
                           "200 in all)."),
     ] = None,
     label_days: Annotated[
-        float | None, typer.Option(help="Days at the end of the log the ranker learns from.")
+        float | None, typer.Option(min=0.01, help="Days at the end of the log the ranker "
+                                   "learns from (default: the last 15% of the log, at least "
+                                   "one day).")
     ] = None,
 ) -> None:
     """Train the two-stage pipeline (candidates → LightGBM ranker) on the shop's events."""
@@ -75,7 +77,8 @@ def train(
 
 def recommend(
     user_id: Annotated[str, typer.Argument(help="The user's id in the shop.")],
-    k: Annotated[int, typer.Option("--k", "-k", min=1, max=500, help="List length.")] = 10,
+    k: Annotated[int, typer.Option("--k", "-k", min=1, max=200,
+                                   help="List length (at most 200, as in the API).")] = 10,
     category: Annotated[
         str | None, typer.Option(help="Only items whose category path starts with this.")
     ] = None,
