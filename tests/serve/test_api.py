@@ -240,8 +240,9 @@ def test_an_upsert_keeps_the_fields_it_leaves_out(client: TestClient,
     full = {"item_id": "a-partial", "title": "Linen shirt", "brand": "Acme", "price": 30.0,
             "category": "Clothing > Shirts", "stock": 4}
     assert client.post("/v1/items", headers=headers, json=full).status_code == 201
-    assert client.post("/v1/items", headers=headers,
-                       json={"item_id": "a-partial", "stock": 0}).status_code == 201
+    twice = client.post("/v1/items", headers=headers, json={"items": [
+        {"item_id": "a-partial", "stock": 1}, {"item_id": "a-partial", "stock": 0}]})
+    assert twice.status_code == 201 and twice.json() == {"accepted": 1, "duplicates": 1}
     assert client.post("/v1/users", headers=headers, json={
         "user_id": "a-optout", "consent_personalization": False}).status_code == 201
     assert client.post("/v1/users", headers=headers, json={

@@ -114,7 +114,9 @@ class SessionRecommendationsIn(_In):
 class Accepted(BaseModel):
     accepted: int = Field(description="Records stored by this request.")
     duplicates: int = Field(0, description="Events already stored (same event_id, or the "
-                                          "same content without one): not stored again.")
+                                          "same content without one): not stored again; "
+                                          "for items and users, rows repeating an id of the "
+                                          "same request (the last one counts).")
 
 
 class ReasonOut(BaseModel):

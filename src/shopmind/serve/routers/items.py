@@ -52,7 +52,8 @@ async def upsert_items(body: ItemsIn, key: WriteKey, runtime: RuntimeDep) -> Acc
                          item_text(i["title"], i["brand"], i["category"], i["description"]))
                for i in frame.iter_rows(named=True) if i["item_id"] not in model.item_index]
         await run_in_threadpool(model.fresh.add, new)  # embedding may take a while
-    return Accepted(accepted=len(body.items), duplicates=0)
+    unique = len({row.item_id for row in body.items})
+    return Accepted(accepted=unique, duplicates=len(body.items) - unique)
 
 
 def _item_list(model: ModelDep, item_id: str, neighbours: Callable[..., Any], k: int
