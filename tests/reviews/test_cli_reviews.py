@@ -45,6 +45,7 @@ def test_eval_sentiment_contract(bilingual_sample: tuple[list[str], np.ndarray],
     ("review,label\n", None, "no rows"),
     ("review,label\na,1\nb,1\n", None, "train.csv: "),  # one class: the file is named
     ("review,label\na,1\nb,0\n", "review,label\n", "test.csv: no rows"),
+    ('review,label\n"abc,1\nx,0\n', None, "check the file for an unclosed quote"),
 ])
 def test_eval_sentiment_rejects_bad_input_before_training(
         tmp_path: Path, train: str, test: str | None, fragment: str) -> None:

@@ -68,7 +68,9 @@ def read_labelled_csv(path: str | Path, text_col: str, label_col: str
     try:
         frame = pl.read_csv(path, infer_schema_length=0)  # all columns as text
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputError(f"{path}: cannot read as CSV ({exc})") from None
+        first = " ".join(str(exc).split("\n\n")[0].split())[:300]  # not Polars' API tips
+        raise InputError(f"{path}: cannot read as CSV ({first}); check the file for an "
+                         "unclosed quote or a row with more fields than the header") from None
     missing = [c for c in (text_col, label_col) if c not in frame.columns]
     if missing:
         raise InputError(f"{path}: no column(s) {missing}; columns are {frame.columns}")
