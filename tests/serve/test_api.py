@@ -166,6 +166,9 @@ def test_invalid_fields_are_named(client: TestClient, served: ServedShops) -> No
         "user_id": "a\u0000b", "item_id": "i1", "type": "view"}), 422)
     assert body["fields"][0]["field"].endswith("user_id")
     assert "NUL character" in body["fields"][0]["message"]
+    body = _error(client.post("/v1/events", headers=headers,
+                              content='{"user_id": "u1", "item_id": "i1", "type": "view"}'), 422)
+    assert "Content-Type: application/json" in body["fields"][0]["message"]
     _error(client.post("/v1/events", headers=headers, content=b"{not json",
                        ), 422)
 

@@ -65,6 +65,9 @@ def _message(error: dict[str, Any]) -> str:
         where = f" at character {loc[1]}" if len(loc) > 1 else ""
         reason = (error.get("ctx") or {}).get("error", "")
         return f"not valid JSON{where}" + (f": {reason}" if reason else "")
+    if tuple(error.get("loc", ())) == ("body",) and error.get("type") in (
+            "model_attributes_type", "dict_type", "model_type"):
+        return "the body must be a JSON object (send it with Content-Type: application/json)"
     msg = str(error.get("msg", "invalid value"))
     return msg.removeprefix("Value error, ")
 
