@@ -1,8 +1,9 @@
 """Opinion monitoring (舆情监测): negative-share trends and a spike detector with alerts.
 
 **Trend.** Reviews are counted per group (product, brand, category) and time window
-(``1w`` by default, any Polars duration); a review is negative when its P(positive) is
-below the threshold. Windows without reviews count as 0 of 0, so the grid is complete.
+(``1w`` by default: a whole number and h, d, w, mo, q or y); a review is negative when
+its P(positive) is below the threshold. Windows without reviews count as 0 of 0, so the
+grid is complete.
 
 **Spike test.** For window *t* of a group, the ``baseline_windows`` windows before it are
 pooled (``x_b`` negatives of ``n_b`` reviews) and compared with the window (``x_t`` of
@@ -66,7 +67,8 @@ def negative_share_trend(scores: pl.DataFrame, by: str, every: str = "1w",
     by : str
         Group column (``item_id``, ``brand``, ``category`` …).
     every : str
-        Window length as a Polars duration (``1d``, ``1w``, ``1mo``).
+        Window length: a whole number and a unit h, d, w, mo, q or y (``1d``, ``1w``,
+        ``1mo``; see :func:`window_seconds`).
 
     Returns
     -------
