@@ -26,6 +26,7 @@ def test_search_command_finds_ingested_items(items: pl.DataFrame, tmp_path: Path
     assert result.exit_code == 0, result.output
     assert "d1" in result.output and "d2" not in result.output  # d2 costs 359
     assert "user given" in result.output  # (the reason may wrap inside its cell)
+    assert "category:" in result.output and "price:" in result.output  # facets
     with_user = runner.invoke(app, ["search", "连衣裙", "--user", "u-none"],
                               terminal_width=200)
     assert with_user.exit_code == 0 and "for this user" in with_user.output

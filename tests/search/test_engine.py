@@ -69,6 +69,13 @@ def test_did_you_mean_corrects_misspellings(engine: SearchEngine) -> None:
     assert "showing results for" in (found.message or "")
 
 
+def test_a_correction_and_a_relaxation_are_both_said(engine: SearchEngine) -> None:
+    found = engine.search("wireles headphons under 10")
+    assert found.message is not None
+    assert "showing results for 'wireless headphones'" in found.message
+    assert "no results matched price" in found.message
+
+
 def test_spelling_keeps_the_first_letter_of_unknown_names() -> None:
     from shopmind.search.spelling import SpellChecker
 

@@ -83,6 +83,16 @@ def search(
                       escape(hit.brand), "" if hit.price is None else f"{hit.price:g}",
                       f"{hit.score:.3f}", escape(hit.reason))
     console.print(table)
+    for name in ("category", "brand"):
+        values = found.facets.get(name) or []
+        if values:
+            counts = ", ".join(f"{escape(str(v['value']))} {v['count']}" for v in values[:6])
+            console.print(f"[dim]{name}:[/] {counts}")
+    prices = found.facets.get("price") or []
+    if prices:
+        console.print("[dim]price:[/] " + ", ".join(
+            f"{b['min']:g}–{'' if b['max'] is None else format(b['max'], 'g')} {b['count']}"
+            for b in prices))
 
 
 def eval_search(

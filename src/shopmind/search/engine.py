@@ -143,15 +143,14 @@ class SearchEngine:
         did_you_mean = corrected if corrected != normalize(text) else None
         understood = Filters.from_query(parsed)
         rows, scores, relaxed = self._retrieve(corrected, filters, understood, parsed, mode)
-        message = None
-        if did_you_mean:
-            message = f"showing results for '{did_you_mean}'"
+        notes = [f"showing results for '{did_you_mean}'"] if did_you_mean else []
         if relaxed and len(rows):
-            message = ("no results matched " + ", ".join(relaxed) +
-                       "; showing results without " + ("it" if len(relaxed) == 1 else "them"))
+            notes.append("no results matched " + ", ".join(relaxed) + "; showing results "
+                         "without " + ("it" if len(relaxed) == 1 else "them"))
         elif not len(rows):
-            message = "no results" + (f" (also tried without {', '.join(relaxed)})"
-                                      if relaxed else "")
+            notes = ["no results" + (f" (also tried without {', '.join(relaxed)})"
+                                     if relaxed else "")]
+        message = "; ".join(notes) or None
         reasons = [OFF] * len(rows)
         if personalized and profile and len(rows):
             part = self.index.catalog_[rows]
