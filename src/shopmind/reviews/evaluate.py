@@ -68,8 +68,8 @@ def read_labelled_csv(path: str | Path, text_col: str, label_col: str
     try:
         frame = pl.read_csv(path, infer_schema_length=0)  # all columns as text
     except (pl.exceptions.PolarsError, OSError) as exc:
-        first = " ".join(str(exc).split("\n\n")[0].split())[:300]  # not Polars' API tips
-        raise InputError(f"{path}: cannot read as CSV ({first}); check the file for an "
+        summary = " ".join(str(exc).split("\n\n")[0].split())[:300]  # no Polars API tips
+        raise InputError(f"{path}: cannot read as CSV ({summary}); check the file for an "
                          "unclosed quote or a row with more fields than the header") from None
     missing = [c for c in (text_col, label_col) if c not in frame.columns]
     if missing:
