@@ -21,7 +21,6 @@ from shopmind.errors import InputError
 reviews_app = typer.Typer(no_args_is_help=True, add_completion=False)
 
 
-
 def _store_training_data(shop_id: str) -> tuple[list[str], np.ndarray]:
     """Rated reviews with text: ≥ 4 stars positive, ≤ 2 negative, 3 left out."""
     with settings_store() as store:

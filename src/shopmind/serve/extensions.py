@@ -116,7 +116,8 @@ class ShopSearch:
         """
         assert self.runtime is not None
         with self.runtime.reading() as store:
-            known = store.read_table(shop_id, "users", where={"user_id": event.user_id})
+            known = store.read_table(shop_id, "users", columns=["user_id"],
+                                     where={"user_id": event.user_id})
         if known.is_empty():
             logger.debug("search: user %r of shop %r is unknown; search not recorded",
                          event.user_id, shop_id)

@@ -26,6 +26,7 @@ from shopmind.data.store.redis_state import RealtimeState, open_realtime_state
 from shopmind.recommend.pipeline import Recommendation
 from shopmind.recommend.rules import BusinessRules
 from shopmind.serve.batcher import RecommendBatcher
+from shopmind.serve.consent import OptOuts
 from shopmind.serve.history import History, session_history
 from shopmind.serve.keys import KeyRing
 from shopmind.serve.metrics import Metrics
@@ -82,6 +83,7 @@ class Runtime:
                                       on_swap=self._swapped)
         self.batcher = RecommendBatcher()
         self.tagger = ItemTagger(self._read_items, backend=settings.serve_text_backend)
+        self.opt_outs = OptOuts(self._read_opted_out)
         #: More readiness checks (component → problem), e.g. search indexes still building.
         self.readiness_checks: list[Callable[[], dict[str, str]]] = []
         self._stop = threading.Event()
@@ -159,11 +161,15 @@ class Runtime:
     # -- request work --------------------------------------------------------------------
     def personalization_allowed(self, shop_id: str, user_id: str) -> bool:
         """False when the user opted out (``consent_personalization`` false); unknown
-        users and users who never said are personalized (the default)."""
+        users and users who never said are personalized (the default). Answered from
+        memory (:class:`.consent.OptOuts`), not the store."""
+        return not self.opt_outs.opted_out(shop_id, user_id)
+
+    def _read_opted_out(self, shop_id: str) -> set[str]:
         with self.reading() as store:
-            rows = store.read_table(shop_id, "users", where={"user_id": user_id},
-                                    columns=["consent_personalization"])
-        return rows.is_empty() or rows["consent_personalization"][0] is not False
+            rows = store.read_table(shop_id, "users", columns=["user_id"],
+                                    where={"consent_personalization": False})
+        return set(rows["user_id"].to_list())
 
     def history(self, model: ServedModel, user_id: str) -> History:
         """The user's stored history joined with their live session."""

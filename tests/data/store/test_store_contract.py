@@ -184,6 +184,9 @@ def test_an_update_sets_only_the_fields_it_carries_and_keeps_created_at(store: S
         {"user_id": ["u1"], "attributes": ['{"city": "Beijing"}']})}))
     user = store.read_table(SHOP, "users").row(0, named=True)
     assert user["consent_personalization"] is False and "Beijing" in user["attributes"]
+    opted_out = store.read_table(SHOP, "users", columns=["user_id"],
+                                 where={"consent_personalization": False})
+    assert opted_out["user_id"].to_list() == ["u1"]  # how the server finds opted-out users
 
 
 def test_placeholders_never_overwrite_real_rows(store: Store) -> None:

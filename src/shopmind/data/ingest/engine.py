@@ -304,9 +304,10 @@ def ingest_batches(
                     batch.frame, accepted, rejected)
             chunk, dropped = writer.chunk(accepted)
         chunk.frames["quarantine"] = quarantine_frame(rejected, source, spec.name)
-        keys = chunk.frames["quarantine"]["quarantine_key"]
-        # rows quarantined by an earlier ingest of the same file are not written twice
-        fresh = ~keys.is_in(store.existing_keys(shop_id, "quarantine", keys).implode())
+        fresh = None  # rows an earlier ingest of the same file had not quarantined yet
+        if quarantine_file is not None and rejected.height:
+            keys = chunk.frames["quarantine"]["quarantine_key"]
+            fresh = ~keys.is_in(store.existing_keys(shop_id, "quarantine", keys).implode())
         rows_done = batch.last_row
         chunks_done += 1
         if source_key:
@@ -326,7 +327,7 @@ def ingest_batches(
             summary.uncategorized += chunk.frames["items"].filter(
                 pl.col("category").fill_null("").str.strip_chars() == "").height
         summary.reasons.update(_reason_kind(r) for r in rejected["reason"].to_list())
-        if quarantine_file is not None and fresh.any():
+        if quarantine_file is not None and fresh is not None and fresh.any():
             _append_quarantine_file(quarantine_file, shop_id, source, spec.name,
                                     rejected.filter(fresh))
         if on_rows is not None:

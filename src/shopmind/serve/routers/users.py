@@ -33,6 +33,7 @@ async def upsert_users(body: UsersIn, key: WriteKey, runtime: RuntimeDep) -> Acc
         "user_id": pl.String, "attributes": pl.String, "consent_personalization": pl.Boolean,
         "consent_marketing": pl.Boolean, "created_at": pl.Datetime("us", "UTC")})
     await runtime.store_rows(key.shop_id, "users", frame)
+    runtime.opt_outs.invalidate(key.shop_id)  # a withdrawal applies at once
     unique = len({row.user_id for row in body.users})
     return Accepted(accepted=unique, duplicates=len(body.users) - unique)
 
