@@ -64,3 +64,12 @@ def test_ingest_a_file_then_see_its_quarantine(tmp_path: Path) -> None:
     shown = _shopmind("quarantine", "--shop", "s", data_dir=tmp_path / "d")
     assert shown.returncode == 0 and "1 quarantined rows" in shown.stdout
     assert (tmp_path / "d" / "quarantine.jsonl").is_file()
+
+
+def test_repeated_item_ids_are_explained_under_the_summary(tmp_path: Path) -> None:
+    path = tmp_path / "items.csv"
+    path.write_text("item_id,title,price\ni1,Old title,5\ni1,New title,6\ni2,Other,7\n")
+    result = runner.invoke(app, ["--data-dir", str(tmp_path / "d"), "ingest", str(path),
+                                 "--shop", "s", "--table", "items"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "the last one is kept" in " ".join(result.output.split())

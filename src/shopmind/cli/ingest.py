@@ -21,7 +21,10 @@ from shopmind.errors import InputError
 
 def summary_table(summaries: list[IngestSummary]) -> Table:
     """One row per ingested source: read, accepted, quarantined, duplicates, speed."""
-    table = Table(title="Ingest summary", show_lines=False)
+    table = Table(title="Ingest summary", show_lines=False,
+                  caption="duplicates: events stored before or repeated in the file (the "
+                  "first is kept); other rows whose id repeats in the file (the last "
+                  "one is kept)" if any(s.duplicates for s in summaries) else None)
     for header in ("source", "table", "read", "accepted", "quarantined", "duplicates",
                    "placeholders", "rows/s"):
         table.add_column(header, justify="right" if header not in ("source", "table") else "left")
