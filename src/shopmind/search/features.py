@@ -30,17 +30,34 @@ FEATURE_NAMES: tuple[str, ...] = (
 )
 
 
-def trigrams(terms: list[str]) -> set[str]:
-    """Character trigrams of terms with word boundaries marked (spelling-tolerant match).
+def trigram_codes(terms: list[str]) -> np.ndarray:
+    """Sorted distinct character trigrams of terms, word boundaries marked, as int64 codes
+    (three 21-bit code points: exact, no hashing) for a spelling-tolerant match.
 
-    >>> sorted(trigrams(["drill"]))
+    >>> [code_text(c) for c in trigram_codes(["drill"])]
     [' dr', 'dri', 'ill', 'll ', 'ril']
     """
-    grams: set[str] = set()
+    codes: set[int] = set()
     for term in terms:
-        marked = f" {term} "
-        grams.update(marked[i:i + 3] for i in range(len(marked) - 2))
-    return grams
+        o = [ord(c) for c in f" {term} "]
+        codes.update((o[i] << 42) | (o[i + 1] << 21) | o[i + 2] for i in range(len(o) - 2))
+    return np.array(sorted(codes), dtype=np.int64)
+
+
+def code_text(code: int) -> str:
+    """The trigram a :func:`trigram_codes` code stands for."""
+    mask = (1 << 21) - 1
+    return "".join(chr((int(code) >> shift) & mask) for shift in (42, 21, 0))
+
+
+def shared_trigrams(query: np.ndarray, documents: list[np.ndarray]) -> np.ndarray:
+    """(len(documents),) how many of the ``query`` codes each document's codes hold."""
+    if not documents:
+        return np.zeros(0)
+    lengths = np.fromiter((len(d) for d in documents), dtype=np.int64, count=len(documents))
+    hits = np.isin(np.concatenate(documents), query)
+    owner = np.repeat(np.arange(len(documents)), lengths)
+    return np.bincount(owner, weights=hits, minlength=len(documents))
 
 
 @dataclass
@@ -48,6 +65,7 @@ class DocumentTerms:
     """Per-document analysed terms, computed once when the index is built."""
 
     title: list[list[str]]
+    title_grams: list[np.ndarray]  # trigram_codes of each title, built once
     anywhere: list[frozenset[str]]
     brand: list[str]
     color: list[str]
@@ -68,6 +86,7 @@ class DocumentTerms:
         anywhere = [frozenset(t) | frozenset(o) for t, o in zip(title, other, strict=True)]
         return cls(
             title=title,
+            title_grams=[trigram_codes(t) for t in title],
             anywhere=anywhere,
             brand=[normalize(b) for b in catalog["brand"].to_list()],
             color=[normalize(c) for c in catalog["color"].to_list()],
@@ -80,6 +99,7 @@ class DocumentTerms:
     def extend(self, other: DocumentTerms) -> None:
         """Append the terms of new documents (incremental upsert)."""
         self.title += other.title
+        self.title_grams += other.title_grams
         self.anywhere += other.anywhere
         self.brand += other.brand
         self.color += other.color
@@ -92,6 +112,7 @@ class DocumentTerms:
         """Overwrite the terms of existing documents at ``rows``."""
         for i, row in enumerate(rows):
             self.title[row] = other.title[i]
+            self.title_grams[row] = other.title_grams[i]
             self.anywhere[row] = other.anywhere[i]
             self.brand[row] = other.brand[i]
             self.color[row] = other.color[i]
@@ -119,7 +140,7 @@ def candidate_features(query: str, rows: np.ndarray, field_scores: np.ndarray,
     term_set = set(terms)
     pairs = set(itertools.pairwise(terms))
     numbers = {t for t in terms if t.isdigit()}
-    query_grams = trigrams(terms)
+    query_grams = trigram_codes(terms)
     idf = {t: docs.idf(t) for t in term_set}
     idf_total = max(sum(idf.values()), 1e-6)
     text = normalize(query)
@@ -144,15 +165,16 @@ def candidate_features(query: str, rows: np.ndarray, field_scores: np.ndarray,
                             / max(len(pairs), 1))
         out[i, col + 11] = len(numbers & title_set) / len(numbers) if numbers else -1.0
         out[i, col + 13] = len(title)
-        title_grams = trigrams(title)
-        shared = len(query_grams & title_grams)
-        out[i, col + 21] = shared / max(len(query_grams), 1)
-        out[i, col + 22] = shared / max(len(query_grams | title_grams), 1)
         out[i, col + 18] = sum(idf[t] for t in term_set & title_set) / idf_total
         out[i, col + 19] = sum(idf[t] for t in term_set & docs.anywhere[row]) / idf_total
         brand, color = docs.brand[row], docs.color[row]
         out[i, col + 14] = float(bool(brand) and brand in text) - float(not brand)
         out[i, col + 15] = float(bool(color) and color in text) - float(not color)
+    title_grams = [docs.title_grams[row] for row in rows.tolist()]
+    shared = shared_trigrams(query_grams, title_grams)
+    union = len(query_grams) + np.array([len(g) for g in title_grams]) - shared
+    out[:, col + 21] = shared / max(len(query_grams), 1)
+    out[:, col + 22] = shared / np.maximum(union, 1)
     out[:, col + 12] = len(terms)
     out[:, col + 16] = docs.description_chars[rows]
     out[:, col + 17] = docs.log_popularity[rows]
