@@ -113,8 +113,9 @@ def _names_color(name: str, text: str, chinese_words: set[str]) -> bool:
 def _find_phrases(text: str, phrases: Iterable[str]) -> list[str]:
     """Catalog phrases (brands, category names) that occur in ``text`` as whole words."""
     found: list[str] = []
-    for phrase in sorted(set(phrases), key=len, reverse=True):
-        if not phrase or phrase in " ".join(found):
+    present = {p for p in phrases if p and p in text}  # a whole-word match is a substring
+    for phrase in sorted(present, key=len, reverse=True):
+        if phrase in " ".join(found):
             continue
         if re.search(r"[\u4e00-\u9fff]", phrase):
             hit = phrase in text
