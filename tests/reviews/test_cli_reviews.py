@@ -45,7 +45,7 @@ def test_eval_sentiment_contract(bilingual_sample: tuple[list[str], np.ndarray],
     ("review,label\n", None, "no rows"),
     ("review,label\na,1\nb,1\n", None, "train.csv: "),  # one class: the file is named
     ("review,label\na,1\nb,0\n", "review,label\n", "test.csv: no rows"),
-    ('review,label\n"abc,1\nx,0\n', None, "check the file for an unclosed quote"),
+    ('review,label\n"abc,1\nx,0\n', None, "check for an unclosed quote"),
 ])
 def test_eval_sentiment_rejects_bad_input_before_training(
         tmp_path: Path, train: str, test: str | None, fragment: str) -> None:
@@ -133,8 +133,44 @@ def test_eval_sentiment_names_a_missing_column_and_a_missing_file(tmp_path: Path
     out = tmp_path / "o.json"
     result = CliRunner().invoke(app, ["eval-sentiment", "--train", str(wrong), "--test",
                                       str(wrong), "--json", str(out)])
-    assert result.exit_code != 0 and "no column(s) ['review']" in str(result.exception)
+    assert result.exit_code != 0 and "missing column(s) review" in str(result.exception)
     missing = CliRunner().invoke(app, ["eval-sentiment", "--train", str(tmp_path / "no.csv"),
                                        "--test", str(wrong), "--json", str(out)])
-    assert missing.exit_code != 0 and "no such file" in str(missing.exception)
+    assert missing.exit_code != 0 and "file not found" in str(missing.exception)
     assert not out.exists()  # nothing half-written
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"review,label,label\nok,1,0\n", "appear more than once"),
+        ("review,label\n好,1\n".encode("gb18030"), "not UTF-8 text"),
+        (b"PK\x03\x04rest", "not a CSV file"),
+    ],
+)
+def test_eval_sentiment_explains_files_it_cannot_read(tmp_path: Path, content: bytes,
+                                                      message: str) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(content)
+    result = CliRunner().invoke(app, ["eval-sentiment", "--train", str(bad), "--test",
+                                      str(bad), "--json", str(tmp_path / "o.json")])
+    assert result.exit_code != 0 and message in str(result.exception)
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [(f"great product number {i}, love it", 1) for i in range(20)] + [("broke", 0)],
+        [("", i % 2) for i in range(20)],
+        [("good", 1), ("bad", 0)],
+    ],
+)
+def test_eval_sentiment_with_too_few_texts_of_a_class_says_so(tmp_path: Path,
+                                                              rows: list[tuple[str, int]]
+                                                              ) -> None:
+    train = tmp_path / "train.csv"
+    pl.DataFrame(rows, orient="row", schema=["review", "label"]).write_csv(train)
+    result = CliRunner().invoke(app, ["eval-sentiment", "--train", str(train), "--test",
+                                      str(train), "--json", str(tmp_path / "o.json")])
+    assert result.exit_code != 0
+    assert "needs at least 2 different texts of each class" in str(result.exception)

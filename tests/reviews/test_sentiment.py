@@ -41,6 +41,9 @@ def test_texts_without_words_get_the_training_prior(ngram_model: NgramSentiment,
     proba = ngram_model.predict_proba(["", "😀😀🔥", "!!! ...", "质量很好"])
     assert proba[:3].tolist() == [prior] * 3 and proba[3] != prior
     assert load_model(ngram_model.save(tmp_path / "m")).prior_ == prior
+    model = load_model(tmp_path / "m")
+    model.prior_, model.threshold_ = 0.6, 0.61  # tuned on texts with words
+    assert model.predict(["", "🙂"]).tolist() == [1, 1]  # the majority of wordless texts
 
 
 def test_save_and_load_give_the_same_scores(ngram_model: NgramSentiment, tmp_path: Path

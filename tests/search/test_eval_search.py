@@ -57,6 +57,26 @@ def test_eval_search_writes_the_contract_keys(files: tuple[Path, Path], tmp_path
         assert body["ndcg@10"] > 0.9 and body["recall@100"] == 1.0
 
 
+def test_eval_search_reads_what_exports_write(files: tuple[Path, Path],
+                                             tmp_path: Path) -> None:
+    """A spreadsheet's stock column, an item_id besides product_id, padded values."""
+    judgments, products = files
+    frame = pl.read_csv(products)
+    exported = tmp_path / "exported.csv"
+    frame.with_columns(item_id=pl.Series([str(i) for i in range(frame.height)]),
+                       stock=pl.Series(["12.0", "", "In Stock", "0", "3"]),
+                       product_id=" " + pl.col("product_id") + " ").write_csv(exported)
+    outs = [tmp_path / "plain.json", tmp_path / "exported.json"]
+    for path, out in zip((products, exported), outs, strict=True):
+        result = CliRunner().invoke(app, [
+            "eval-search", "--judgments", str(judgments), "--products", str(path),
+            "--json", str(out), "--mode", "bm25"])
+        assert result.exit_code == 0, result.output
+    plain, padded = (json.loads(out.read_text()) for out in outs)
+    assert padded["ndcg@10"] == plain["ndcg@10"] > 0.9
+    assert padded["latency_includes_embedding"] is False  # bm25 embeds nothing
+
+
 def test_eval_search_rejects_bad_input(files: tuple[Path, Path], tmp_path: Path) -> None:
     judgments, products = files
     def write(name: str, text: str) -> str:

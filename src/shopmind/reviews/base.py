@@ -117,22 +117,31 @@ class SentimentModel(abc.ABC):
         A text without words (empty, emoji or punctuation only: a rating with no review)
         gets :func:`wordless_prior`, not whatever the model makes of nothing.
         """
+        return self._scores(texts)[0]
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        """(n,) 0/1 labels at the model's decision threshold; a text without words gets
+        the majority label of such training texts (its prior against 0.5: the threshold
+        was tuned on texts with words)."""
+        proba, wordless = self._scores(texts)
+        labels = proba >= self.threshold_
+        labels[wordless] = proba[wordless] >= 0.5
+        return labels.astype(np.int64)
+
+    def _scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities and which texts got the wordless prior."""
         if not self.fitted:
             raise NotFittedError(f"sentiment model {self.name!r} used before fit/load")
         if len(texts) == 0:
-            return np.zeros(0)
+            return np.zeros(0), np.zeros(0, dtype=bool)
         clean = normalize_all(texts)
         if self.prior_ is None:
-            return self._proba(clean)
+            return self._proba(clean), np.zeros(len(clean), dtype=bool)
         wordy = np.array([has_words(t) for t in clean])
         out = np.full(len(clean), self.prior_)
         if wordy.any():
             out[wordy] = self._proba([t for t, w in zip(clean, wordy, strict=True) if w])
-        return out
-
-    def predict(self, texts: Sequence[str]) -> np.ndarray:
-        """(n,) 0/1 labels at the model's decision threshold."""
-        return (self.predict_proba(texts) >= self.threshold_).astype(np.int64)
+        return out, ~wordy
 
     threshold_: float = 0.5
     prior_: float | None = None  # share of positive training texts (None: saved before it)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from shopmind.data.string_csv import read_string_csv
 from shopmind.errors import InputError
 from shopmind.reviews.base import SentimentModel, check_training_data, create_model
 from shopmind.reviews.metrics import binary_scores
@@ -62,21 +63,10 @@ def evaluate_model(model: SentimentModel, train_texts: Sequence[str],
 def read_labelled_csv(path: str | Path, text_col: str, label_col: str
                       ) -> tuple[list[str], np.ndarray]:
     """Texts and 0/1 labels from a CSV (``.csv`` or ``.csv.gz``); clear errors otherwise."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    try:
-        frame = pl.read_csv(path, infer_schema_length=0)  # all columns as text
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        summary = " ".join(str(exc).split("\n\n")[0].split())[:300]  # no Polars API tips
-        raise InputError(f"{path}: cannot read as CSV ({summary}); check the file for an "
-                         "unclosed quote or a row with more fields than the header") from None
-    missing = [c for c in (text_col, label_col) if c not in frame.columns]
-    if missing:
-        raise InputError(f"{path}: no column(s) {missing}; columns are {frame.columns}")
+    frame = read_string_csv(path, (text_col, label_col))
     if frame.is_empty():
         raise InputError(f"{path}: no rows (only a header)")
-    labels = frame[label_col].str.strip_chars()
+    labels = frame[label_col]
     bad = frame.with_row_index("_row").filter(~labels.is_in(["0", "1"]).fill_null(False))
     if bad.height:
         first = bad.row(0, named=True)

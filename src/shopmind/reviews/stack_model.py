@@ -72,6 +72,23 @@ def _duplicate_groups(texts: list[str]) -> np.ndarray:
     return np.unique(np.asarray(texts, dtype=object).astype(str), return_inverse=True)[1]
 
 
+def _fold_count(texts: list[str], y: np.ndarray, most: int = 5) -> int:
+    """Folds for out-of-fold scores: up to ``most``, no more than the distinct texts of
+    the rarer class (each fold needs both classes); fewer than 2 is an error.
+
+    >>> _fold_count(["a", "b", "c", "d", "e", "a"], np.array([1, 1, 1, 0, 0, 0]))
+    3
+    """
+    distinct = {label: len({t for t, v in zip(texts, y, strict=True) if v == label})
+                for label in (0, 1)}
+    rarer = min(distinct, key=lambda label: distinct[label])
+    if distinct[rarer] < 2:
+        raise InputError("the stacked sentiment model needs at least 2 different texts of "
+                         f"each class to validate on; class {rarer} has {distinct[rarer]} "
+                         "(add labelled reviews, or train --model ngram)")
+    return min(most, distinct[rarer])
+
+
 @register_model("stack")
 class StackedSentiment(SentimentModel):
     """N-gram NB-SVM + sentence-encoder heads, combined by a validated logistic blend.
@@ -138,7 +155,7 @@ class StackedSentiment(SentimentModel):
         """
         rows, groups = np.arange(len(texts)), _duplicate_groups(texts)
         if len(texts) <= self.kfold_max_rows:
-            splits = list(self._folds(5).split(rows, y, groups))
+            splits = list(self._folds(self.n_folds_).split(rows, y, groups))
         else:
             n_splits = max(2, round(1 / self.val_fraction))
             splits = [next(self._folds(n_splits).split(rows, y, groups))]
@@ -179,11 +196,13 @@ class StackedSentiment(SentimentModel):
         tolerance = self.cascade_tolerance
         if tolerance is not None and not 0.0 <= tolerance < 1.0:
             raise InputError(f"cascade_tolerance must be in [0, 1) or None, got {tolerance}")
+        self.n_folds_ = _fold_count(texts, y)
         self.backends_ = self._choose_backends(len(texts))
         vectors = {b: self._head(b).embed(texts) for b in self.backends_}  # embedded once
         z, val_rows = self._validation_logits(texts, vectors, y)
         y_val = y[val_rows]
-        folds = list(self._folds(5).split(val_rows, y_val, _duplicate_groups(
+        folds = list(self._folds(min(self.n_folds_, _fold_count(
+            [texts[i] for i in val_rows], y_val))).split(val_rows, y_val, _duplicate_groups(
             [texts[i] for i in val_rows])))
         report: dict[str, Any] = {}
         for name, cols in self._candidates().items():

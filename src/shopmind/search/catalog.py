@@ -45,7 +45,8 @@ def normalize_catalog(frame: pl.DataFrame) -> pl.DataFrame:
     description = [c for c in ("bullet_points", "description") if c in frame.columns]
     text = {c: pl.col(c).cast(pl.String) if c in frame.columns else pl.lit(None, pl.String)
             for c in ("title", "brand", "color", "category")}
-    stock = (pl.col("stock").cast(pl.Int64) > 0) if "stock" in frame.columns else pl.lit(True)
+    stock = ((pl.col("stock").cast(pl.Float64, strict=False) > 0)  # "12.0", "", "In Stock"
+             if "stock" in frame.columns else pl.lit(True))
     popularity = (pl.col("rating_count").cast(pl.Float64, strict=False)
                   if "rating_count" in frame.columns else pl.lit(None, pl.Float64))
     return frame.select(

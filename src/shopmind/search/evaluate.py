@@ -72,7 +72,7 @@ def evaluate_index(index: SearchIndex, queries: QuerySet, mode: str = "hybrid",
         "p99_ms": round(float(np.percentile(seconds, 99) * 1000), 2) if len(seconds) else 0.0,
         "p50_ms": round(float(np.percentile(seconds, 50) * 1000), 2) if len(seconds) else 0.0,
         "reranker": mode == "hybrid" and index.reranker is not None,
-        "latency_includes_embedding": vectors is None,
+        "latency_includes_embedding": vectors is None and mode != "bm25",
     }
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from shopmind.data.string_csv import read_string_csv
 from shopmind.errors import InputError
 
 JUDGMENT_COLUMNS = ("query_id", "query", "product_id", "gain")
@@ -21,19 +22,8 @@ logger = logging.getLogger(__name__)
 
 
 def read_csv(path: str | Path, required: tuple[str, ...]) -> pl.DataFrame:
-    """All-string CSV with ``required`` columns, or an :class:`InputError` naming them."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
-    try:
-        frame = pl.read_csv(path, infer_schema=False)
-    except pl.exceptions.PolarsError as exc:
-        raise InputError(f"{path}: not a readable CSV file ({exc})") from None
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise InputError(f"{path}: missing column(s) {', '.join(missing)}; expected "
-                         f"{', '.join(required)}, got {', '.join(frame.columns)}")
-    return frame
+    """All-string CSV with ``required`` columns (see :mod:`shopmind.data.string_csv`)."""
+    return read_string_csv(path, required)
 
 
 def _fail_on(frame: pl.DataFrame, bad: pl.Expr, path: str | Path, field: str,
@@ -70,6 +60,8 @@ def read_judgments(path: str | Path) -> pl.DataFrame:
 def read_products(path: str | Path) -> pl.DataFrame:
     """Products with at least ``product_id`` and ``title``; ids present and unique."""
     frame = read_csv(path, ("product_id", "title"))
+    if "item_id" in frame.columns:  # the contract's id is product_id; ignore another id
+        frame = frame.drop("item_id")
     _require_rows(frame, path)
     _fail_on(frame, pl.col("product_id").is_null()
              | (pl.col("product_id").str.strip_chars() == ""), path, "product_id", "present")
