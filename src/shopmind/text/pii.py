@@ -96,10 +96,18 @@ def _phone_ok(match: str) -> bool:
     return 7 <= len(re.sub(r"\D", "", match)) <= 15
 
 
-_ROAD = r"(?:路|街|大街|大道|巷|胡同|弄|里)"
+#: Full-width digits, Latin letters and @ + - . (NFKC's mapping) read as ASCII, so
+#: "１３８１２３４５６７８" and "li＠example.com" are found; other characters stay as written.
+_FULL_WIDTH = str.maketrans({chr(0xFF00 + ord(c) - 0x20): c for c in
+                             "0123456789@+-.ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"})
+_ROAD = r"(?:路|街|大街|大道|巷|胡同|弄)"  # not 里: 盒子里5号电池, 这里1号下单
 _CN_PLACE = r"[\u4e00-\u9fff]{1,8}?(?:省|自治区|市|自治州|区|县|镇|乡)"
-_EN_SUFFIX = (r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|"
-              r"Way|Place|Pl|Terrace|Parkway|Pkwy|Highway|Hwy|Square|Sq)\b\.?")
+_EN_SUFFIX = (r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Ln|Dr|Ct|Pl|Parkway|Pkwy|"
+              r"Highway|Hwy|Sq)\b\.?")
+# words that also name products ("Set of 4 Large Square Plates", "2 External Hard Drive",
+# "8 Piece Place Setting"): street suffixes only after a house number of 2+ digits
+_EN_SUFFIX_AMBIGUOUS = r"(?:Lane|Drive|Court|Way|Place|Terrace|Square)\b\.?"
+_EN_NAME = r"(?:[A-Z][a-z]+\.?\s+){1,4}"
 _PATTERNS: list[tuple[str, re.Pattern[str], Callable[[str], bool] | None]] = [
     # bounded parts, tried only where a run of local-part characters starts: linear time
     # (an unbounded "[...]+@" backtracks over every start in a long run: 20 min for 1 MB)
@@ -107,22 +115,28 @@ _PATTERNS: list[tuple[str, re.Pattern[str], Callable[[str], bool] | None]] = [
                          r"(?:[A-Za-z0-9\-]{1,63}\.){1,8}[A-Za-z]{2,63}"), None),
     ("id_card", re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])"), china_id_ok),
     ("card", re.compile(r"(?<![\d\-])\d{4}(?:[ \-]?\d{2,7}){2,4}(?![\d\-])"), _card_ok),
+    # "+" numbers; "00" ones only with a separator after the country code or as
+    # 0086 + a mobile (订单号 00123456789 is an order number)
     ("phone", re.compile(
-        r"(?<![\d+])(?:\+|00)\d{1,3}[\s\-.]?(?:\(\d{1,4}\)|\d{1,5})(?:[\s\-.]?\d{2,5}){1,4}"
-        r"(?![\d\-])"), _phone_ok),
-    ("phone", re.compile(r"(?<!\d)(?:1[3-9]\d[\s\-]?\d{4}[\s\-]?\d{4})(?!\d)"), None),
+        r"(?<![\w+])(?:\+\d{1,3}[\s\-.]?|00\d{1,3}[\s\-.])(?:\(\d{1,4}\)|\d{1,5})"
+        r"(?:[\s\-.]?\d{2,5}){1,4}(?![\d\-])"), _phone_ok),
+    ("phone", re.compile(r"(?<![\dA-Za-z])(?:(?:\+|00)86[\s\-]?)?"
+                         r"1[3-9]\d[\s\-]?\d{4}[\s\-]?\d{4}(?!\d)"), None),
     ("phone", re.compile(r"(?<![\d\-])0\d{2,3}-\d{7,8}(?![\d\-])"), None),
     ("phone", re.compile(r"(?<![\d\w])\(\d{3}\)\s?\d{3}[\s\-.]\d{4}(?!\d)"
-                         r"|(?<![\d\-.])\d{3}[\-.]\d{3}[\-.]\d{4}(?![\d\-.])"), None),
+                         r"|(?<![\w\-.])\d{3}[\-.]\d{3}[\-.]\d{4}(?![\d\-.])"), None),
     ("address", re.compile(
         # the lookahead fails fast where no road and number follow within 50 characters,
         # before the place names' many ways to split a long Chinese run are tried
-        rf"(?=[\u4e00-\u9fff0-9]{{1,50}}?{_ROAD}\d)"
-        rf"(?:{_CN_PLACE}){{0,4}}[\u4e00-\u9fff0-9]{{1,10}}?{_ROAD}\d{{1,5}}(?:-\d{{1,4}})?号"
+        # and no way to split the place names is retried (an atomic group: a run of
+        # 市 before 路1 took 5 s per 10k characters); a label (地址) is not the address
+        rf"(?![地住]址|址)(?=[\u4e00-\u9fff0-9]{{1,50}}?{_ROAD}\d{{1,5}}(?:-\d{{1,4}})?号)"
+        rf"(?>(?:{_CN_PLACE}){{0,4}})[\u4e00-\u9fff0-9]{{1,10}}?{_ROAD}\d{{1,5}}(?:-\d{{1,4}})?号"
         r"(?:院|大厦)?(?:\d{1,4}(?:号楼|栋|幢|座))?(?:\d{1,3}单元)?(?:\d{1,5}(?:室|房|号))?"),
      None),
     ("address", re.compile(
-        rf"\b\d{{1,6}}\s+(?:[A-Z][a-z]+\.?\s+){{1,4}}{_EN_SUFFIX}(?:\s+(?:[NS][EW]?|[EW])\b)?"
+        rf"\b(?:\d{{1,6}}\s+{_EN_NAME}{_EN_SUFFIX}|\d{{2,6}}\s+{_EN_NAME}{_EN_SUFFIX_AMBIGUOUS})"
+        r"(?:\s+(?:[NS][EW]?|[EW])\b)?"
         r"(?:,?\s*(?:Apt|Apartment|Suite|Ste|Unit|#)\.?\s*\w{1,6})?"), None),
 ]
 
@@ -134,7 +148,7 @@ def scrub_report(text: str | None) -> ScrubResult:
     >>> r.text, r.counts
     ('身份证[ID_CARD]，地址：[ADDRESS]', {'id_card': 1, 'address': 1})
     """
-    out = text or ""
+    out = (text or "").translate(_FULL_WIDTH)
     counts: Counter[str] = Counter()
     for kind, pattern, check in _PATTERNS:
         def replace(match: re.Match[str], kind: str = kind,

@@ -242,3 +242,17 @@ def test_resume_skips_committed_chunks(store: Store) -> None:
     assert resumed.resumed_after_rows == 2_000
     assert resumed.read == 3_000 and resumed.accepted == 3_000
     assert store.count("s", "events") == 5_000
+
+
+def test_quarantined_review_rows_keep_no_personal_data(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "reviews.csv"
+    path.write_text("review_id,item_id,user_id,rating,text,ts\n"
+                    "q1,i1,u1,abc,电话13812345678 mail li@example.com,2026-10-01T10:00:00Z\n")
+    quarantine_file = tmp_path / "q.jsonl"
+    summary = ingest_file(store, path, shop_id="s", table="reviews",
+                          quarantine_file=quarantine_file, unknown="placeholder")
+    assert summary.quarantined == 1
+    stored = store.read_table("s", "quarantine")["raw"].to_list()[0]
+    for kept in (stored, quarantine_file.read_text()):
+        assert "13812345678" not in kept and "li@example.com" not in kept
+        assert "[PHONE]" in kept and "[EMAIL]" in kept

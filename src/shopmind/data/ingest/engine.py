@@ -303,6 +303,8 @@ def ingest_batches(
                 accepted, rejected = writer.reject_unknown_references(
                     batch.frame, accepted, rejected)
             chunk, dropped = writer.chunk(accepted)
+        # a rejected row is kept for the user to fix, never with personal data in it
+        rejected = scrub_column(scrub_column(rejected, "raw"), "reason")
         chunk.frames["quarantine"] = quarantine_frame(rejected, source, spec.name)
         fresh = None  # rows an earlier ingest of the same file had not quarantined yet
         if quarantine_file is not None and rejected.height:
