@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import orjson
 import polars as pl
 import pytest
 from fastapi import APIRouter
@@ -257,6 +258,18 @@ def test_an_upsert_keeps_the_fields_it_leaves_out(client: TestClient,
     assert (item["title"], item["brand"], item["price"], item["category"], item["stock"]) == (
         "Linen shirt", "Acme", 30.0, "Clothing > Shirts", 0)
     assert user["consent_personalization"] is False and "Beijing" in user["attributes"]
+    # a text-only update: tagged, but the stored category and attributes stay
+    assert client.post("/v1/items", headers=headers, json={
+        "item_id": "a-partial", "attributes": {"size": "M", "tags": ["sale"]}}
+        ).status_code == 201
+    assert client.post("/v1/items", headers=headers, json={
+        "item_id": "a-partial", "description": "Waterproof cotton"}).status_code == 201
+    with runtime.reading() as store:
+        item = store.read_table("a", "items", where={"item_id": "a-partial"}).row(0, named=True)
+    assert item["category"] == "Clothing > Shirts"
+    attributes = orjson.loads(item["attributes"])
+    assert attributes["size"] == "M" and attributes["tags"][0] == "sale"
+    assert {"material:cotton", "feature:waterproof"} <= set(attributes["tags"])
 
 
 def test_a_user_who_opted_out_gets_no_personal_list_and_no_profile(

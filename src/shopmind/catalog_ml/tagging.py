@@ -71,10 +71,14 @@ def extract_tags_column(texts: pl.Series) -> pl.Series:
 
 
 def autotag_items(items: pl.DataFrame, classifier: CategoryClassifier | None = None,
-                  overwrite_category: bool = False) -> pl.DataFrame:
+                  overwrite_category: bool = False, stored: pl.DataFrame | None = None
+                  ) -> pl.DataFrame:
     """``items`` with tags added to ``attributes`` and missing categories predicted.
 
-    Call it on the frame being upserted (ingest, API), before it is stored. Items that
+    Call it on the frame being upserted (ingest, API), before it is stored, with the
+    ``stored`` rows (item_id, category, attributes) of the items it updates: a row that
+    leaves out its category or attributes (a partial update) then keeps the stored ones,
+    and its new tags are added to them (see :func:`keep_stored_fields`). Items that
     already have a category keep it unless ``overwrite_category``. ``attributes`` may be
     JSON text (null or blank: none), a struct column, or absent; every other key in it is
     kept, and tags an item already has stay first in ``attributes["tags"]``.
@@ -89,6 +93,8 @@ def autotag_items(items: pl.DataFrame, classifier: CategoryClassifier | None = N
     >>> autotag_items(items)["attributes"][0]
     '{"size":"M","tags":["sale","colour:red","material:cotton"]}'
     """
+    if stored is not None:
+        items = keep_stored_fields(items, stored)
     texts = item_texts(items)
     tags = extract_tags_column(pl.Series(texts, dtype=pl.String)).to_list()
     raw_attributes = _attribute_texts(items)
@@ -121,6 +127,30 @@ def autotag_items(items: pl.DataFrame, classifier: CategoryClassifier | None = N
     category = [p if p is not None else c for p, c in zip(predicted, current, strict=True)]
     return items.with_columns(pl.Series("attributes", out_attrs, dtype=pl.String),
                               pl.Series("category", category, dtype=pl.String))
+
+
+def keep_stored_fields(items: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
+    """``items`` whose missing (null or absent) ``category`` and ``attributes`` are those of
+    the ``stored`` row with the same ``item_id``; ``attributes`` becomes JSON text.
+
+    >>> update = pl.DataFrame({"item_id": ["a", "b"], "description": ["新款", "x"]})
+    >>> old = pl.DataFrame({"item_id": ["a"], "category": ["服装 > 连衣裙"],
+    ...                     "attributes": ['{"size":"S","tags":["sale"]}']})
+    >>> keep_stored_fields(update, old).select("category", "attributes").rows()
+    [('服装 > 连衣裙', '{"size":"S","tags":["sale"]}'), (None, None)]
+    """
+    if stored.is_empty() or "item_id" not in items.columns:
+        return items
+    category = (pl.col("category").cast(pl.String) if "category" in items.columns
+                else pl.lit(None, pl.String))
+    base = items.with_columns(pl.Series("attributes", _attribute_texts(items), dtype=pl.String),
+                              category.alias("category"))
+    lookup = stored.select("item_id", pl.col("category").alias("_stored_category"),
+                           pl.col("attributes").alias("_stored_attributes"))
+    return base.join(lookup, on="item_id", how="left", maintain_order="left").with_columns(
+        pl.coalesce("category", "_stored_category").alias("category"),
+        pl.coalesce("attributes", "_stored_attributes").alias("attributes"),
+    ).drop("_stored_category", "_stored_attributes")
 
 
 def _attribute_texts(items: pl.DataFrame) -> list[str | None]:

@@ -82,7 +82,8 @@ class Runtime:
                                       text_backend=settings.serve_text_backend,
                                       on_swap=self._swapped)
         self.batcher = RecommendBatcher()
-        self.tagger = ItemTagger(self._read_items, backend=settings.serve_text_backend)
+        self.tagger = ItemTagger(self._read_items, read_stored=self._read_stored_items,
+                                 backend=settings.serve_text_backend)
         self.opt_outs = OptOuts(self._read_opted_out)
         #: More readiness checks (component → problem), e.g. search indexes still building.
         self.readiness_checks: list[Callable[[], dict[str, str]]] = []
@@ -136,6 +137,11 @@ class Runtime:
         with self.reading() as store:
             return store.read_table(shop_id, "items", columns=[
                 "item_id", "title", "description", "category", "placeholder", "attributes"])
+
+    def _read_stored_items(self, shop_id: str, ids: pl.Series) -> pl.DataFrame:
+        with self.reading() as store:
+            return store.read_keys(shop_id, "items", ids,
+                                   columns=["item_id", "category", "attributes"])
 
     def ready(self) -> dict[str, str]:
         """Problems that make the process unready, by component (empty when ready)."""

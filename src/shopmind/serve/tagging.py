@@ -25,14 +25,18 @@ logger = logging.getLogger(__name__)
 #: Reads a shop's items (item_id, title, description, category, placeholder,
 #: attributes).
 ItemReader = Callable[[str], pl.DataFrame]
+#: Reads the stored rows (item_id, category, attributes) of some of a shop's items.
+StoredItemReader = Callable[[str, pl.Series], pl.DataFrame]
 
 
 class ItemTagger:
     """Per-shop category classifiers, trained in the background, and the tagging step."""
 
-    def __init__(self, read_items: ItemReader, *, backend: str = "use",
-                 refresh_s: float = 3600.0, min_items: int = 20) -> None:
+    def __init__(self, read_items: ItemReader, *, read_stored: StoredItemReader | None = None,
+                 backend: str = "use", refresh_s: float = 3600.0, min_items: int = 20
+                 ) -> None:
         self.read_items = read_items
+        self.read_stored = read_stored
         self.backend = backend
         self.refresh_s = refresh_s
         self.min_items = min_items
@@ -42,8 +46,11 @@ class ItemTagger:
 
     def tag(self, shop_id: str, items: pl.DataFrame) -> pl.DataFrame:
         """``items`` with tags in ``attributes`` and, once the shop's classifier is trained,
-        a predicted category (with its confidence) where none was given."""
-        return autotag_items(items, self.classifier(shop_id))
+        a predicted category (with its confidence) where none was given or stored; a
+        partial update keeps the stored category and attributes (``read_stored``)."""
+        stored = (self.read_stored(shop_id, items["item_id"])
+                  if self.read_stored is not None and "item_id" in items.columns else None)
+        return autotag_items(items, self.classifier(shop_id), stored=stored)
 
     def classifier(self, shop_id: str) -> CategoryClassifier | None:
         """The shop's classifier if trained (None before; a stale one starts a refresh)."""

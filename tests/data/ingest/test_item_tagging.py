@@ -85,6 +85,21 @@ def test_ingested_items_get_tags_and_keep_their_attributes(store: Store,
     assert categories["zh"] == "服装 > 连衣裙" and categories["en"] is None  # no guess at ingest
 
 
+def test_a_partial_item_update_keeps_the_stored_category_and_attributes(
+        store: Store, tmp_path: Path) -> None:
+    full = tmp_path / "items.csv"
+    pl.DataFrame({"item_id": ["a"], "title": ["Wool scarf"], "category": ["Accessories"],
+                  "attributes": ['{"weight_g":120,"tags":["winter"]}']}).write_csv(full)
+    ingest_file(store, full, shop_id="s", table="items")
+    partial = tmp_path / "descriptions.csv"
+    pl.DataFrame({"item_id": ["a"], "description": ["Waterproof lining"]}).write_csv(partial)
+    ingest_file(store, partial, shop_id="s", table="items")
+    assert _attributes(store, "s")["a"] == {
+        "weight_g": 120, "tags": ["winter", "material:wool", "feature:waterproof"]}
+    stored = store.read_table("s", "items", columns=["category", "title"]).row(0)
+    assert stored == ("Accessories", "Wool scarf")
+
+
 def test_jsonl_attributes_are_tagged_and_non_objects_quarantined(store: Store,
                                                                   tmp_path: Path) -> None:
     path = tmp_path / "items.jsonl"

@@ -284,6 +284,18 @@ def test_existing_keys_returns_the_stored_subset(store: Store, samples: dict) ->
     assert store.existing_keys(SHOP, "items", pl.Series("item", [], pl.String)).len() == 0
 
 
+def test_read_keys_returns_the_stored_rows_typed(store: Store, samples: dict) -> None:
+    store.apply_chunk(SHOP, Chunk(frames={"items": samples["items"]}))
+    keys = pl.Series("item", ["i1", "nope", None, "商品-3", "i1"])
+    columns = ["item_id", "title", "price", "created_at"]
+    got = store.read_keys(SHOP, "items", keys, columns=columns).sort("item_id")
+    expected = store.read_table(SHOP, "items", columns=columns).filter(
+        pl.col("item_id").is_in(["i1", "商品-3"])).sort("item_id")
+    assert_frame_equal(got, expected)
+    empty = store.read_keys(SHOP, "items", pl.Series("item", [], pl.String), columns=columns)
+    assert empty.is_empty() and empty.columns == columns
+
+
 def test_existing_keys_on_an_integer_key(store: Store, samples: dict) -> None:
     store.apply_chunk(SHOP, Chunk(frames={"events": samples["events"]}))
     keys = pl.Series("k", [1, 2, 2**62 + 12345, -(2**62)], dtype=pl.Int64)

@@ -288,9 +288,10 @@ def ingest_batches(
             result = validate_frame(spec, frame, source=source)
             accepted = _prepare_rows(spec.name, result.accepted)
             prepared_batch = _Prepared(raw.height, numbered, frame, accepted, result.rejected)
-            if unknown != "quarantine":
+            if unknown != "quarantine" and spec.name != "items":
                 # Keys, in-batch dedupe and placeholders need no store reads under this
-                # policy, so they run ahead too, overlapping with the store's write.
+                # policy, so they run ahead too, overlapping with the store's write
+                # (items are tagged against their stored rows first, below).
                 prepared_batch.chunk, prepared_batch.dropped = writer.chunk(accepted)
             yield prepared_batch
 
@@ -299,6 +300,8 @@ def ingest_batches(
         if batch.chunk is not None:
             chunk, dropped = batch.chunk, batch.dropped
         else:
+            if spec.name == "items":
+                accepted = _tag_items(store, shop_id, accepted)
             if unknown == "quarantine" and not accepted.is_empty():
                 accepted, rejected = writer.reject_unknown_references(
                     batch.frame, accepted, rejected)
@@ -342,18 +345,24 @@ def ingest_batches(
 
 
 def _prepare_rows(table: str, accepted: pl.DataFrame) -> pl.DataFrame:
-    """Accepted rows as they are stored: reviews PII-scrubbed, items auto-tagged.
-
-    Items get their tags only (cue matching, no classifier, so nothing is embedded here);
-    missing categories are filled after the ingest (:mod:`shopmind.data.ingest.categories`).
-    """
+    """Accepted rows as they are stored: reviews PII-scrubbed (items: :func:`_tag_items`)."""
     if table == "reviews":
         return scrub_column(accepted, "text")
-    if table == "items":
-        from shopmind.catalog_ml.tagging import autotag_items  # sklearn: items ingests only
-
-        return autotag_items(accepted)
     return accepted
+
+
+def _tag_items(store: Store, shop_id: str, accepted: pl.DataFrame) -> pl.DataFrame:
+    """Items with their tags (cue matching, no classifier, so nothing is embedded here),
+    added to what the store holds for them: a partial update keeps its stored category and
+    attributes. Missing categories are filled after the ingest
+    (:mod:`shopmind.data.ingest.categories`)."""
+    from shopmind.catalog_ml.tagging import autotag_items  # sklearn: items ingests only
+
+    if accepted.is_empty():
+        return accepted
+    stored = store.read_keys(shop_id, "items", accepted["item_id"],
+                             columns=["item_id", "category", "attributes"])
+    return autotag_items(accepted, stored=stored)
 
 
 @dataclass

@@ -61,6 +61,16 @@ def stored_table(name: str) -> StoredTable:
         ) from None
 
 
+def single_key(name: str, operation: str) -> str:
+    """The one key column of table ``name`` (``operation`` needs a single-column key)."""
+    from shopmind.errors import StoreError
+
+    table = stored_table(name)
+    if len(table.key) != 1:
+        raise StoreError(f"{operation} needs a single-column key; {name} has {table.key}")
+    return table.key[0]
+
+
 #: Tables holding a user's rows, erased by ``delete_user`` (order lines go with their orders).
 USER_TABLES = ("events", "reviews", "orders", "profiles", "user_pii", "users")
 
@@ -194,6 +204,12 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def existing_keys(self, shop_id: str, name: str, keys: pl.Series) -> pl.Series:
         """The subset of ``keys`` (single-column keys) that is already stored."""
+
+    @abc.abstractmethod
+    def read_keys(self, shop_id: str, name: str, keys: pl.Series, *,
+                  columns: list[str]) -> pl.DataFrame:
+        """The stored rows of ``keys`` (single-column keys; unknown keys are absent), with
+        ``columns``, typed as :meth:`read_table` types them."""
 
     @abc.abstractmethod
     def count(self, shop_id: str, name: str) -> int: ...

@@ -39,6 +39,7 @@ from shopmind.data.store.base import (
     from_storage_frame,
     read_request,
     run_migrations,
+    single_key,
     stored_table,
     to_storage_frame,
 )
@@ -408,11 +409,24 @@ class PostgresStore(Store):
         )
         return from_storage_frame(name, frame)
 
+    def read_keys(self, shop_id: str, name: str, keys: pl.Series, *,
+                  columns: list[str]) -> pl.DataFrame:
+        key = single_key(name, "read_keys")
+        request = read_request(name, columns, None)
+        schema = {c: getattr(pl, request.dtypes[c]) for c in request.columns}
+        unique = keys.drop_nulls().unique().to_list()
+        rows: list[tuple[Any, ...]] = []
+        if unique:
+            query = sql.SQL("SELECT {} FROM {} WHERE shop_id = %s AND {} = ANY(%s)").format(
+                sql.SQL(", ").join(map(sql.Identifier, request.columns)),
+                sql.Identifier(name), sql.Identifier(key))
+            with self._errors(f"reading rows of {name!r} by key"):
+                rows = self._conn.execute(query, (shop_id, unique)).fetchall()
+        return from_storage_frame(name, pl.DataFrame(rows, schema=schema, orient="row"))
+
     def existing_keys(self, shop_id: str, name: str, keys: pl.Series) -> pl.Series:
         table = stored_table(name)
-        if len(table.key) != 1:
-            raise StoreError(f"existing_keys needs a single-column key; {name} has {table.key}")
-        key = table.key[0]
+        key = single_key(name, "existing_keys")
         unique = keys.drop_nulls().unique()
         if unique.is_empty():
             return unique

@@ -25,6 +25,7 @@ from shopmind.data.store.base import (
     from_storage_frame,
     read_request,
     run_migrations,
+    single_key,
     stored_table,
     to_storage_frame,
 )
@@ -181,24 +182,36 @@ class SQLiteStore(Store):
         return from_storage_frame(name, frame)
 
     def existing_keys(self, shop_id: str, name: str, keys: pl.Series) -> pl.Series:
-        table = stored_table(name)
-        if len(table.key) != 1:
-            raise StoreError(f"existing_keys needs a single-column key; {name} has {table.key}")
-        key = table.key[0]
+        single_key(name, "existing_keys")
+        found = self._probe_join(shop_id, name, keys, ["p.k"], distinct=True)
+        return pl.Series(keys.name, [r[0] for r in found], dtype=keys.dtype)
+
+    def read_keys(self, shop_id: str, name: str, keys: pl.Series, *,
+                  columns: list[str]) -> pl.DataFrame:
+        single_key(name, "read_keys")
+        request = read_request(name, columns, None)
+        rows = self._probe_join(shop_id, name, keys, [f"t.{c}" for c in request.columns])
+        schema = {c: getattr(pl, request.dtypes[c]) for c in request.columns}
+        return from_storage_frame(name, pl.DataFrame(rows, schema=schema, orient="row"))
+
+    def _probe_join(self, shop_id: str, name: str, keys: pl.Series, selected: list[str],
+                    distinct: bool = False) -> list[tuple[Any, ...]]:
+        """Rows of ``selected`` (``p.k``: the key, ``t.col``: a stored column) of the
+        shop's stored rows whose single-column key is among ``keys``."""
+        key = stored_table(name).key[0]
         unique = keys.drop_nulls().unique()
         if unique.is_empty():
-            return unique
+            return []
         self._conn.execute("CREATE TEMP TABLE IF NOT EXISTS _probe (k)")
         self._conn.execute("DELETE FROM _probe")
         self._conn.executemany("INSERT INTO _probe VALUES (?)", ((k,) for k in unique))
         # A join probes the primary key once per key; "k IN (SELECT …)" would build the
         # subquery's list from every row of the shop first (33 ms at 130k events).
-        found = self._conn.execute(
-            f"SELECT DISTINCT p.k FROM _probe AS p JOIN {name} AS t "
-            f"ON t.{key} = p.k AND t.shop_id = ?",
+        return self._conn.execute(
+            f"SELECT {'DISTINCT ' if distinct else ''}{', '.join(selected)} "
+            f"FROM _probe AS p JOIN {name} AS t ON t.{key} = p.k AND t.shop_id = ?",
             (shop_id,),
         ).fetchall()
-        return pl.Series(keys.name, [r[0] for r in found], dtype=keys.dtype)
 
     def count(self, shop_id: str, name: str) -> int:
         stored_table(name)
