@@ -125,3 +125,12 @@ def test_shop_classifier_learns_from_given_categories_only() -> None:
     one = items.with_columns(pl.lit("Dresses").alias("category"))
     with pytest.raises(InputError, match="in 1 category, need"):
         train_shop_classifier(one, backend="hashing", min_items=2)
+
+
+def test_cue_words_inside_other_words_or_denied_are_no_tags() -> None:
+    texts = ["红米 Note 13 手机", "网红口红", "有机玻璃展示盒", "人造皮革沙发",
+             "Faux leather strap, not waterproof", "wood-grain plastic tray"]
+    assert [extract_tags(t) for t in texts] == [[]] * len(texts)
+    assert extract_tags_column(pl.Series(texts)).to_list() == [[]] * len(texts)
+    assert extract_tags("红色真皮包 wooden box") == ["colour:red", "material:leather",
+                                                 "material:wood"]

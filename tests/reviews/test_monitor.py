@@ -24,7 +24,7 @@ def test_trend_counts_every_window() -> None:
 
 @pytest.mark.parametrize("every", ["bogus", "0d", "-1w", "3", "1w 2d", "1ns", "1s"])
 def test_a_window_that_is_no_duration_is_a_clear_error(every: str) -> None:
-    with pytest.raises(InputError, match="whole number and a unit"):
+    with pytest.raises(InputError, match="whole number from 1 to 9999 and a unit"):
         negative_share_trend(simulate(2, 5, 0.2, seed=1), "item_id", every)
 
 
@@ -67,3 +67,16 @@ def test_alerts_are_saved_with_a_plot(tmp_path: Path) -> None:
         assert png.is_file() and png.read_bytes()[:4] == b"\x89PNG"
     assert len(load_alerts(tmp_path)) == len(found)
     assert load_alerts(tmp_path / "none") == []
+
+
+def test_alert_plots_of_one_day_and_of_look_alike_groups_get_their_own_files() -> None:
+    from datetime import UTC, datetime
+
+    from shopmind.reviews.plots import alert_plot_name
+
+    def name(group: str, hour: int) -> str:
+        when = datetime(2026, 6, 2, hour, tzinfo=UTC)
+        return alert_plot_name({"level": "brand", "group": group, "window_start": when})
+
+    names = {name("Brand/A", 10), name("Brand/A", 20), name("Brand_A", 10)}
+    assert len(names) == 3

@@ -22,7 +22,8 @@ from shopmind.errors import InputError
 
 #: tag → (Chinese cues, English cues)
 TAGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "colour:red": (("红色", "红"), ("red",)), "colour:black": (("黑色",), ("black",)),
+    # not 红 alone: 红米 (Redmi), 口红, 网红, 红酒, 红茶 are no red things
+    "colour:red": (("红色",), ("red",)), "colour:black": (("黑色",), ("black",)),
     "colour:white": (("白色",), ("white",)), "colour:blue": (("蓝色",), ("blue", "navy")),
     "colour:green": (("绿色",), ("green",)), "colour:pink": (("粉色",), ("pink",)),
     "colour:grey": (("灰色",), ("grey", "gray")),
@@ -41,16 +42,37 @@ TAGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "feature:smart": (("智能",), ("smart",)),
     "feature:eco": (("环保", "节能"), ("eco", "energy saving", "recyclable")),
 }
+#: Phrases that contain a tag's cue but deny it (acrylic is 有机玻璃, faux leather is no
+#: leather); they are removed from the text before that tag's cues are looked for.
+NOT_TAGS: dict[str, tuple[str, ...]] = {
+    "material:leather": ("人造皮革", "仿皮革", "pu皮革", "faux leather", "vegan leather",
+                         "pu leather", "imitation leather"),
+    "feature:organic": ("有机玻璃", "organic glass"),
+    "material:wood": ("wood grain", "wood-grain", "wood effect", "wood look", "wood-look"),
+    "material:cotton": ("non-cotton", "cotton candy"),
+    "feature:waterproof": ("不防水", "非防水", "not waterproof", "non-waterproof"),
+}
 # English cues match as whole words, case-insensitively; one pattern per tag serves both
 # Python's ``re`` (one text) and Polars (a column).
 _EN_PATTERNS = {tag: rf"\b(?:{'|'.join(map(re.escape, en))})\b" for tag, (_, en) in TAGS.items()}
 _EN = {tag: re.compile(pattern, re.IGNORECASE) for tag, pattern in _EN_PATTERNS.items()}
+_NOT_PATTERNS = {tag: f"(?i)(?:{'|'.join(map(re.escape, phrases))})"
+                 for tag, phrases in NOT_TAGS.items()}
 
 
 def extract_tags(text: str) -> list[str]:
-    """Tags whose cue words occur in ``text`` (Chinese as substrings, English as words)."""
-    return [tag for tag, (zh, _) in TAGS.items()
-            if any(c in text for c in zh) or _EN[tag].search(text)]
+    """Tags whose cue words occur in ``text`` (Chinese as substrings, English as words),
+    outside the phrases of :data:`NOT_TAGS`.
+
+    >>> extract_tags("有机玻璃展示盒, faux leather strap, 红米手机")
+    []
+    """
+    found = []
+    for tag, (zh, _) in TAGS.items():
+        plain = re.sub(_NOT_PATTERNS[tag], " ", text) if tag in NOT_TAGS else text
+        if any(c in plain for c in zh) or _EN[tag].search(plain):
+            found.append(tag)
+    return found
 
 
 def extract_tags_column(texts: pl.Series) -> pl.Series:
@@ -63,8 +85,10 @@ def extract_tags_column(texts: pl.Series) -> pl.Series:
     [['colour:red', 'material:cotton'], ['feature:waterproof'], []]
     """
     text = pl.col("text").fill_null("")
-    hits = [pl.when(text.str.contains_any(list(zh))
-                    | text.str.contains(f"(?i){_EN_PATTERNS[tag]}")).then(pl.lit(tag))
+    plain = {tag: text.str.replace_all(_NOT_PATTERNS[tag], " ") if tag in NOT_TAGS else text
+             for tag in TAGS}
+    hits = [pl.when(plain[tag].str.contains_any(list(zh))
+                    | plain[tag].str.contains(f"(?i){_EN_PATTERNS[tag]}")).then(pl.lit(tag))
             for tag, (zh, _) in TAGS.items()]
     return (pl.DataFrame({"text": texts.cast(pl.String)})
             .select(pl.concat_list(hits).list.drop_nulls().alias("tags")).to_series())

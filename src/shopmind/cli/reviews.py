@@ -130,7 +130,7 @@ def alerts(
         return
     table = Table("level", "group", "window", "negative", "baseline", "p", "plot")
     for a in found:
-        table.add_row(a["level"], escape(str(a["group"])), f"{a['window_start']:%Y-%m-%d}",
+        table.add_row(a["level"], escape(str(a["group"])), f"{a['window_start']:%Y-%m-%d %H:%M}",
                       f"{a['negatives']}/{a['reviews']} ({a['negative_share']:.0%})",
                       f"{a['baseline_share']:.0%}", f"{a['p_value']:.1e}",
                       escape(str(a["plot"] or "")))

@@ -47,12 +47,12 @@ def window_seconds(every: str) -> int:
     >>> window_seconds("1ns")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    shopmind.errors.InputError: window '1ns' is not a whole number and a unit h, d, w, ...
+    shopmind.errors.InputError: window '1ns' is not a whole number from 1 to 9999 and a ...
     """
     match = _WINDOW.fullmatch(str(every).strip())
     if match is None:
-        raise InputError(f"window {every!r} is not a whole number and a unit h, d, w, mo, "
-                         "q or y (e.g. 1d, 2w, 1mo)")
+        raise InputError(f"window {every!r} is not a whole number from 1 to 9999 and a "
+                         "unit h, d, w, mo, q or y (e.g. 1d, 2w, 1mo)")
     return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -9,11 +10,27 @@ from typing import Any
 import polars as pl
 
 
+def alert_plot_name(alert: dict[str, Any]) -> str:
+    """``alert_<level>_<group>_<window start>_<hash>.png``: the hour is part of the window
+    (hourly alerts of one day get a file each) and a short hash of the exact group keeps
+    groups apart that read alike once cut to safe characters (``Brand/A``, ``Brand_A``).
+
+    >>> from datetime import UTC, datetime
+    >>> alert = {"level": "brand", "group": "Brand/A",
+    ...          "window_start": datetime(2026, 6, 2, 20, tzinfo=UTC)}
+    >>> alert_plot_name(alert)
+    'alert_brand_Brand_A_2026-06-02T20h_adb4f0.png'
+    """
+    safe = re.sub(r"[^\w.-]+", "_", str(alert["group"]))[:60]
+    digest = hashlib.sha1(str(alert["group"]).encode()).hexdigest()[:6]
+    return f"alert_{alert['level']}_{safe}_{alert['window_start']:%Y-%m-%dT%Hh}_{digest}.png"
+
+
 def alert_plot(tested: pl.DataFrame, by: str, alert: dict[str, Any], folder: str | Path
                ) -> Path:
     """Draw the alert group's series from ``tested`` (see ``monitor.find_alerts``).
 
-    Returns the written PNG path, ``folder/alert_<level>_<group>_<date>.png``.
+    Returns the written PNG path, ``folder/`` + :func:`alert_plot_name`.
     """
     import matplotlib
 
@@ -36,8 +53,7 @@ def alert_plot(tested: pl.DataFrame, by: str, alert: dict[str, Any], folder: str
     fig.tight_layout()
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    safe = re.sub(r"[^\w.-]+", "_", str(alert["group"]))[:60]
-    path = folder / f"alert_{alert['level']}_{safe}_{alert['window_start']:%Y-%m-%d}.png"
+    path = folder / alert_plot_name(alert)
     fig.savefig(path, dpi=80)
     plt.close(fig)
     return path
