@@ -60,3 +60,17 @@ def test_summaries_per_item_and_trend() -> None:
     assert summary["delivery"][0]["negative_mentions"] == 2
     trend = aspect_complaint_trend(aspects, reviews, window_days=7)
     assert trend.filter(pl.col("aspect") == "delivery")["complaints_recent"].item() == 1
+
+
+@pytest.mark.parametrize(("text", "aspects"), [
+    ("物流速度很快", ["delivery"]),
+    ("I look forward to using it", []),
+    ("洗得很干净", []),
+    ("质量太烂了", ["quality"]),
+    ("不但便宜而且质量好", ["price", "quality"]),
+    ("price is $19.99", ["price"]),
+])
+def test_cues_inside_other_phrases_name_no_other_aspect(text: str, aspects: list[str]) -> None:
+    found = detect_aspects(text)
+    assert sorted({m.aspect for m in found}) == sorted(aspects)
+    assert len({m.clause for m in found}) <= 1  # one clause each

@@ -10,6 +10,8 @@ contains, and the clause — not the whole review — is scored by the sentiment
 ['performance', 'performance']
 >>> sorted({m.aspect for m in detect_aspects("物流很快，但是包装破了")})
 ['delivery', 'packaging']
+>>> [m.aspect for m in detect_aspects("物流速度很快. I look forward to using it")]
+['delivery']
 """
 
 from __future__ import annotations
@@ -62,18 +64,26 @@ ASPECTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                      "charge", "charging", "volume", "bluetooth", "responsive", "glitch",
                      "works", "working", "audio", "bass", "display")),
     "taste_smell": (("味道", "口感", "好吃", "难吃", "新鲜", "香味", "气味", "甜", "酸", "异味",
-                     "清香", "味儿", "变质", "烂"),
+                     "清香", "味儿", "变质", "腐烂", "烂果"),
                     ("taste", "tastes", "flavor", "flavour", "smell", "smells", "scent",
                      "fresh", "delicious", "odor", "odour", "stale")),
     "usability": (("使用", "操作", "安装", "方便", "好用", "难用", "说明书", "上手", "简单",
                    "复杂", "设置"),
                   ("easy", "setup", "set up", "install", "installation", "instructions",
                    "user friendly", "use", "app", "interface", "convenient", "simple")),
-    "room_environment": (("房间", "环境", "卫生", "干净", "隔音", "早餐", "位置", "设施",
+    "room_environment": (("房间", "环境", "卫生", "隔音", "早餐", "位置", "设施",
                           "床", "装修", "交通"),
-                         ("room", "clean", "dirty", "location", "breakfast", "noisy",
+                         ("room", "dirty", "location", "breakfast", "noisy",
                           "quiet", "facilities")),
 }
+#: Phrases holding an aspect's cue that are about something else (物流速度 is delivery,
+#: "look forward to" no appearance); removed from a clause before that aspect's cues.
+NOT_ASPECTS: dict[str, tuple[str, ...]] = {
+    "performance": ("物流速度", "发货速度", "送货速度", "配送速度", "快递速度", "shipping speed",
+                    "delivery speed"),
+    "appearance": ("look forward", "looking forward", "look for", "looking for"),
+}
+_NOT = {a: re.compile("|".join(map(re.escape, phrases))) for a, phrases in NOT_ASPECTS.items()}
 
 
 @dataclass(frozen=True)
@@ -103,7 +113,8 @@ def detect_aspects(text: str) -> list[AspectMention]:
     found = []
     for clause in clauses(normalize(text)):
         for aspect, (zh, _) in ASPECTS.items():
-            if any(cue in clause for cue in zh) or _EN[aspect].search(clause):
+            plain = _NOT[aspect].sub(" ", clause) if aspect in _NOT else clause
+            if any(cue in plain for cue in zh) or _EN[aspect].search(plain):
                 found.append(AspectMention(aspect, clause))
     return found
 

@@ -23,8 +23,11 @@ Language = Literal["zh", "en", "mixed", "none"]
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 _WORDLIKE = re.compile(r"\w", re.UNICODE)
-_CLAUSE_SPLIT = re.compile(r"[,.;!?，。；！？、\n]+|\s+(?:but|however|though|although)\s+"
-                           r"|但是|不过|可是|就是|但|然而")
+# a full stop or comma between digits ($19.99, 1,299) and 但 in 不但 ("not only") split
+# nothing; 就是 ("it is just") is no contrast of its own
+_CLAUSE_SPLIT = re.compile(r"(?:(?<!\d)[,.]|[,.](?!\d)|[;!?，。；！？、\n])+"
+                           r"|\s+(?:but|however|though|although)\s+"
+                           r"|但是|不过|可是|(?<!不)但|然而")
 
 #: Longest text (characters) a model reads; the rest of a 1 MB paste adds nothing.
 MAX_CHARS = 5_000
@@ -33,7 +36,7 @@ MAX_CHARS = 5_000
 def encodable(text: str) -> str:
     """``text`` with lone surrogates (which no UTF-8 encoder accepts) replaced by ``?``.
 
-    >>> encodable("good \ud800")
+    >>> encodable("good \\ud800")
     'good ?'
     """
     return text.encode("utf-8", "replace").decode("utf-8")
@@ -107,6 +110,8 @@ def clauses(text: str) -> list[str]:
 
     >>> clauses("物流很快，但是包装破了")
     ['物流很快', '包装破了']
+    >>> clauses("不但便宜而且质量好. price is $19.99, worth it")
+    ['不但便宜而且质量好', 'price is $19.99', 'worth it']
     """
     return [c.strip() for c in _CLAUSE_SPLIT.split(text) if c and c.strip()]
 
