@@ -52,6 +52,7 @@ def test_eval_search_writes_the_contract_keys(files: tuple[Path, Path], tmp_path
     body = json.loads(out.read_text())
     assert {"ndcg@10", "recall@100", "n_queries", "mode", "p99_ms"} <= set(body)
     assert body["n_queries"] == 3 and body["mode"] == mode
+    assert body["n_queries_without_relevant"] == 0
     assert 0.0 <= body["ndcg@10"] <= 1.0 and body["p99_ms"] >= 0
     if mode == "bm25":
         assert body["ndcg@10"] > 0.9 and body["recall@100"] == 1.0

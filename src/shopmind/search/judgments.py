@@ -122,6 +122,11 @@ class QuerySet:
             out[q, :len(judged)] = list(judged.values())
         return out
 
+    def without_relevant(self) -> int:
+        """Queries none of whose judged products has a gain above 0: they count as 0 in
+        NDCG@10 (and in ``n_queries``) and are left out of recall."""
+        return sum(1 for judged in self.gains if not any(g > 0 for g in judged.values()))
+
     def recall(self, rankings: list[list[str]], k: int) -> float:
         """Mean over queries with a relevant (gain > 0) product of the share found in top-k."""
         shares = []
