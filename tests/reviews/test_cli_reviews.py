@@ -124,7 +124,21 @@ def test_classify_from_the_shops_labelled_items(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Chargers" in result.output and "feature:wireless" in result.output
     empty = runner.invoke(app, [*base, "classify", "x", "--shop", "none"])
-    assert empty.exit_code != 0
+    assert empty.exit_code != 0 and "--categories" in str(empty.exception)
+
+
+def test_classify_zero_shot_from_category_names(tmp_path: Path) -> None:
+    names = tmp_path / "categories.txt"
+    names.write_text("Clothing > Dresses\nElectronics > Chargers\n\n")
+    runner = CliRunner()
+    base = ["--data-dir", str(tmp_path / "d")]
+    for option in ("Clothing > Dresses, Electronics > Chargers", f"@{names}"):
+        result = runner.invoke(app, [*base, "classify", "fast usb chargers",
+                                     "--categories", option], terminal_width=200)
+        assert result.exit_code == 0, result.output
+        assert "Electronics > Chargers" in result.output
+    one = runner.invoke(app, [*base, "classify", "x", "--categories", "Dresses"])
+    assert one.exit_code != 0 and "at least 2 category names" in str(one.exception)
 
 
 def test_eval_sentiment_names_a_missing_column_and_a_missing_file(tmp_path: Path) -> None:

@@ -137,6 +137,21 @@ def alerts(
     console.print(table)
 
 
+def _category_names(option: str) -> list[str]:
+    """Names from ``--categories``: comma-separated, or ``@FILE`` with one per line."""
+    if option.startswith("@"):
+        path = Path(option[1:])
+        if not path.is_file():
+            raise InputError(f"--categories {option}: file not found")
+        names = path.read_text(encoding="utf-8").splitlines()
+    else:
+        names = option.split(",")
+    names = list(dict.fromkeys(n.strip() for n in names if n.strip()))
+    if len(names) < 2:
+        raise InputError(f"--categories needs at least 2 category names, got {len(names)}")
+    return names
+
+
 def eval_sentiment(
     train: Annotated[Path, typer.Option("--train", help="Training CSV.")],
     test: Annotated[Path, typer.Option("--test", help="Test CSV (never used to train).")],
@@ -162,32 +177,44 @@ def eval_sentiment(
 def classify(
     texts: Annotated[list[str], typer.Argument(help="Product titles (and descriptions).")],
     shop: ShopOption = None,
+    categories: Annotated[str | None, typer.Option(
+        "--categories", help="Category names for zero-shot classification (no labelled "
+        "items needed): comma-separated, or @FILE with one per line; paths as 'A > B'.")
+    ] = None,
 ) -> None:
-    """Predict category paths and tags for product texts from the shop's labelled items.
+    """Predict category paths and tags for product texts.
 
-    With no labelled items in the shop, categories come zero-shot from the names of the
-    categories it has (or an error says to ingest items first).
+    With --categories, each text gets the most similar category name (zero-shot);
+    otherwise a classifier learns the shop's labelled items (at least 2 categories).
     """
     from shopmind.catalog_ml import CategoryClassifier, extract_tags, zero_shot_categories
     from shopmind.catalog_ml.classifier import item_texts
 
-    shop_id = shop or get_settings().default_shop
-    with settings_store() as store:
-        items = store.read_table(shop_id, "items",
-                                 columns=["title", "description", "category", "placeholder"])
-    labelled = items.filter(pl.col("category").is_not_null() & ~pl.col("placeholder"))
-    categories = labelled["category"].unique().sort().to_list()
-    if not categories:
-        raise InputError(f"shop '{shop_id}' has no items with a category; ingest items first")
-    with console.status(f"learning {len(categories):,} categories from "
-                        f"{labelled.height:,} items…"):
-        if len(categories) >= 2:
+    settings = get_settings()
+    if categories is not None:
+        names = _category_names(categories)
+        with console.status(f"matching {len(texts):,} texts to {len(names):,} category "
+                            "names (zero-shot)…"):
+            predicted, confidence = zero_shot_categories(
+                texts, names, backend=settings.catalog_text_backend)
+    else:
+        shop_id = shop or settings.default_shop
+        with settings_store() as store:
+            items = store.read_table(shop_id, "items", columns=[
+                "title", "description", "category", "placeholder"])
+        labelled = items.filter(pl.col("category").is_not_null() & ~pl.col("placeholder"))
+        known = labelled["category"].unique().sort().to_list()
+        if len(known) < 2:
+            raise InputError(f"shop '{shop_id}' has {len(known)} labelled categor"
+                             f"{'y' if len(known) == 1 else 'ies'}; a classifier needs at "
+                             "least 2: ingest items with a category, or give --categories "
+                             "'A,B,…' to classify zero-shot")
+        with console.status(f"learning {len(known):,} categories from "
+                            f"{labelled.height:,} items…"):
             clf = CategoryClassifier().fit(item_texts(labelled), labelled["category"].to_list())
             scores = clf.predict_proba(texts)
             predicted = [str(clf.classes_[i]) for i in scores.argmax(axis=1)]
             confidence = scores.max(axis=1)
-        else:
-            predicted, confidence = zero_shot_categories(texts, categories)
     table = Table("text", "category", "confidence", "tags")
     for text, category, score in zip(texts, predicted, confidence, strict=True):
         table.add_row(escape(text[:60]), escape(category), f"{score:.2f}",
