@@ -150,7 +150,7 @@ def test_eval_sentiment_names_a_missing_column_and_a_missing_file(tmp_path: Path
     assert result.exit_code != 0 and "missing column(s) review" in str(result.exception)
     missing = CliRunner().invoke(app, ["eval-sentiment", "--train", str(tmp_path / "no.csv"),
                                        "--test", str(wrong), "--json", str(out)])
-    assert missing.exit_code != 0 and "file not found" in str(missing.exception)
+    assert missing.exit_code != 0 and "no such file" in str(missing.exception)
     assert not out.exists()  # nothing half-written
 
 

@@ -103,7 +103,7 @@ def test_eval_search_rejects_bad_input(files: tuple[Path, Path], tmp_path: Path)
         (["--judgments", str(judgments), "--products", str(products), "--json",
           str(tmp_path)], "is a directory"),
         (["--judgments", str(judgments), "--products", str(tmp_path / "none.csv")],
-         "file not found"),
+         "no such file"),
         (["--judgments", str(products), "--products", str(products)], "missing column"),
         (["--judgments", str(judgments), "--products", str(products), "--mode", "x"],
          "--mode must be one of"),

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import polars as pl
 
+from shopmind.data.ingest.readers import input_file
 from shopmind.errors import InputError
 
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -41,11 +42,7 @@ def read_string_csv(path: str | Path, required: tuple[str, ...]) -> pl.DataFrame
     >>> read_string_csv(folder / "p.csv", ("product_id", "title")).rows()
     [('7', '24" monitor')]
     """
-    path = Path(path)
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory, not a CSV file")
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
+    path = input_file(path, "give a CSV file")
     raw = _utf8_bytes(path)
     first_line = raw.split(b"\n", 1)[0].decode().rstrip("\r")
     separator = _separator(path, first_line)

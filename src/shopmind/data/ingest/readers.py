@@ -58,6 +58,17 @@ def count_records(path: Path) -> int | None:
     return max(lines - (1 if detect_format(path) in ("csv", "tsv") else 0), 0)
 
 
+def input_file(path: str | Path, directory_hint: str = "give a file") -> Path:
+    """``path`` as a Path if it is an existing file; else an :class:`InputError` saying
+    what it is (missing, or a directory: then ``directory_hint``)."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path} is a directory; {directory_hint}")
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    return path
+
+
 def read_batches(path: str | Path, *, chunk_rows: int = 250_000) -> Iterator[pl.DataFrame]:
     """Yield the records of ``path`` in frames of at most ``chunk_rows`` rows.
 
@@ -67,11 +78,7 @@ def read_batches(path: str | Path, *, chunk_rows: int = 250_000) -> Iterator[pl.
     >>> [f.shape for f in read_batches(p)]
     [(2, 3)]
     """
-    path = Path(path)
-    if path.is_dir():
-        raise InputError(f"{path} is a directory; give a file (ingest one file at a time)")
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
+    path = input_file(path, "give a file (ingest one file at a time)")
     fmt = detect_format(path)
     try:
         if fmt in ("csv", "tsv"):
