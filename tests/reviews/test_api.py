@@ -19,7 +19,8 @@ ALERT = {"level": "item_id", "group": "i1", "window_start": "2026-01-05T00:00:00
 @pytest.fixture
 def client(ngram_model: NgramSentiment) -> TestClient:
     models = {"s1": ngram_model}
-    alerts: dict[str, list[dict[str, Any]]] = {"s1": [ALERT, {**ALERT, "level": "brand"}]}
+    alerts: dict[str, list[dict[str, Any]]] = {"s1": [ALERT, {
+        **ALERT, "level": "brand", "plot": "/srv/data/reviews/s1/alerts/alert_brand_x.png"}]}
     app = FastAPI()
     app.include_router(create_reviews_router(models.get, lambda shop: alerts.get(shop, [])))
     return TestClient(app)
@@ -73,5 +74,6 @@ def test_alerts_listed_and_filtered(client: TestClient) -> None:
     assert len(response.json()["alerts"]) == 2
     brand = client.get("/v1/alerts?shop=s1&level=brand").json()["alerts"]
     assert [a["level"] for a in brand] == ["brand"]
+    assert brand[0]["plot"] == "alert_brand_x.png"  # no server path
     assert client.get("/v1/alerts?shop=s1&level=nope").status_code == 422
     assert client.get("/v1/alerts?shop=empty").json() == {"alerts": []}

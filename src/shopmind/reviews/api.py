@@ -77,7 +77,8 @@ class AlertOut(BaseModel):
     baseline_share: float
     p_value: float
     message: str
-    plot: str | None = None
+    plot: str | None = Field(None, description="File name of the alert's trend plot in the "
+                             "shop's reviews/alerts folder (the server's paths stay private)")
 
 
 class AlertsOut(BaseModel):
@@ -165,7 +166,8 @@ def create_reviews_router(model_for_shop: ModelProvider | None = None,
         """Opinion alerts (negative-share spikes), newest first."""
         found = await run_in_threadpool(get_alerts, shop)
         chosen = [a for a in found if level is None or a["level"] == level][:limit]
-        return AlertsOut(alerts=[AlertOut(**{k: a[k] for k in AlertOut.model_fields if k in a})
-                                 for a in chosen])
+        return AlertsOut(alerts=[AlertOut(**{
+            **{k: a[k] for k in AlertOut.model_fields if k in a},
+            "plot": Path(a["plot"]).name if a.get("plot") else None}) for a in chosen])
 
     return router
