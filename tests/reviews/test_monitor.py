@@ -69,6 +69,17 @@ def test_alerts_are_saved_with_a_plot(tmp_path: Path) -> None:
     assert load_alerts(tmp_path / "none") == []
 
 
+def test_a_chinese_group_plots_without_warnings(tmp_path: Path) -> None:
+    import warnings
+
+    scores = simulate(3, 12, 0.1, seed=3, spike=(0, 10, 0.6)).with_columns(
+        pl.lit("美妆 > 口红").alias("category"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing glyph would raise here
+        found = run_alerts(scores, tmp_path)
+    assert any(a["level"] == "category" for a in found)
+
+
 def test_alert_plots_of_one_day_and_of_look_alike_groups_get_their_own_files() -> None:
     from datetime import UTC, datetime
 
