@@ -61,6 +61,8 @@ def test_autotag_fills_missing_categories_and_tags(demo_items: pl.DataFrame) -> 
     assert all("tags" in a and 0 < a["category_confidence"] <= 1 for a in attrs)
     kept = autotag_items(demo_items.head(2), clf)
     assert kept["category"].to_list() == demo_items.head(2)["category"].to_list()
+    emoji = autotag_items(pl.DataFrame({"item_id": ["e"], "title": ["😀🔥👍"]}), clf)
+    assert emoji["category"].to_list() == [None]  # no words, no guess
 
 
 def test_tags_and_errors() -> None:

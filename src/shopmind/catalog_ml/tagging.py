@@ -54,6 +54,7 @@ NOT_TAGS: dict[str, tuple[str, ...]] = {
 }
 # English cues match as whole words, case-insensitively; one pattern per tag serves both
 # Python's ``re`` (one text) and Polars (a column).
+_WORD = re.compile(r"\w")
 _EN_PATTERNS = {tag: rf"\b(?:{'|'.join(map(re.escape, en))})\b" for tag, (_, en) in TAGS.items()}
 _EN = {tag: re.compile(pattern, re.IGNORECASE) for tag, pattern in _EN_PATTERNS.items()}
 _NOT_PATTERNS = {tag: f"(?i)(?:{'|'.join(map(re.escape, phrases))})"
@@ -129,8 +130,9 @@ def autotag_items(items: pl.DataFrame, classifier: CategoryClassifier | None = N
     predicted: list[str | None] = [None] * items.height
     confidence: list[float | None] = [None] * items.height
     # a row without text is a partial update (stock, price): nothing to tag, and its
-    # stored category and attributes must stay as they are
-    has_text = [bool(t.strip()) for t in texts]
+    # stored category and attributes must stay as they are; a text without a letter or
+    # digit (emoji only) gives no category guess either
+    has_text = [_WORD.search(t) is not None for t in texts]
     todo = [i for i, c in enumerate(current) if has_text[i] and (overwrite_category or not c)]
     if classifier is not None and todo:
         proba = classifier.predict_proba([texts[i] for i in todo])
