@@ -27,6 +27,11 @@ from shopmind.text.pii import china_id_ok, luhn_ok, scrub, scrub_report
     ("地址北京市朝阳区建国路88号，很好", "地址[ADDRESS]，很好", "address"),  # label kept
     ("call 0086 13812345678", "call [PHONE]", "phone"),
     ("visit 42 Wallaby Way", "visit [ADDRESS]", "address"),
+    ("电话+44 20 7946 0958", "电话[PHONE]", "phone"),  # right after Chinese text
+    ("联系我+1 415 555 0100", "联系我[PHONE]", "phone"),
+    ("电话415-555-0100", "电话[PHONE]", "phone"),
+    ("电话0044 20 7946 0958", "电话[PHONE]", "phone"),
+    ("地址：无锡市新区大道1号", "地址：[ADDRESS]", "address"),  # district runs into road
 ])
 def test_each_kind_is_replaced_by_its_placeholder(text: str, expected: str, kind: str) -> None:
     result = scrub_report(text)

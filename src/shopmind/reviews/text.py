@@ -27,7 +27,7 @@ _WORDLIKE = re.compile(r"\w", re.UNICODE)
 # nothing; 就是 ("it is just") is no contrast of its own
 _CLAUSE_SPLIT = re.compile(r"(?:(?<!\d)[,.]|[,.](?!\d)|[;!?，。；！？、\n])+"
                            r"|\s+(?:but|however|though|although)\s+"
-                           r"|但是|不过|可是|(?<!不)但|然而")
+                           r"|(?<!不)但是|不过|可是|(?<!不)但|然而")
 
 #: Longest text (characters) a model reads; the rest of a 1 MB paste adds nothing.
 MAX_CHARS = 5_000

@@ -118,20 +118,20 @@ _PATTERNS: list[tuple[str, re.Pattern[str], Callable[[str], bool] | None]] = [
     # "+" numbers; "00" ones only with a separator after the country code or as
     # 0086 + a mobile (订单号 00123456789 is an order number)
     ("phone", re.compile(
-        r"(?<![\w+])(?:\+\d{1,3}[\s\-.]?|00\d{1,3}[\s\-.])(?:\(\d{1,4}\)|\d{1,5})"
+        r"(?<![0-9A-Za-z_+])(?:\+\d{1,3}[\s\-.]?|00\d{1,3}[\s\-.])(?:\(\d{1,4}\)|\d{1,5})"
         r"(?:[\s\-.]?\d{2,5}){1,4}(?![\d\-])"), _phone_ok),
     ("phone", re.compile(r"(?<![\dA-Za-z])(?:(?:\+|00)86[\s\-]?)?"
                          r"1[3-9]\d[\s\-]?\d{4}[\s\-]?\d{4}(?!\d)"), None),
     ("phone", re.compile(r"(?<![\d\-])0\d{2,3}-\d{7,8}(?![\d\-])"), None),
     ("phone", re.compile(r"(?<![\d\w])\(\d{3}\)\s?\d{3}[\s\-.]\d{4}(?!\d)"
-                         r"|(?<![\w\-.])\d{3}[\-.]\d{3}[\-.]\d{4}(?![\d\-.])"), None),
+                         r"|(?<![0-9A-Za-z_\-.])\d{3}[\-.]\d{3}[\-.]\d{4}(?![\d\-.])"), None),
     ("address", re.compile(
         # the lookahead fails fast where no road and number follow within 50 characters,
         # before the place names' many ways to split a long Chinese run are tried
         # and no way to split the place names is retried (an atomic group: a run of
         # 市 before 路1 took 5 s per 10k characters); a label (地址) is not the address
         rf"(?![地住]址|址)(?=[\u4e00-\u9fff0-9]{{1,50}}?{_ROAD}\d{{1,5}}(?:-\d{{1,4}})?号)"
-        rf"(?>(?:{_CN_PLACE}){{0,4}})[\u4e00-\u9fff0-9]{{1,10}}?{_ROAD}\d{{1,5}}(?:-\d{{1,4}})?号"
+        rf"(?>(?:{_CN_PLACE}){{0,4}})[\u4e00-\u9fff0-9]{{0,10}}?{_ROAD}\d{{1,5}}(?:-\d{{1,4}})?号"
         r"(?:院|大厦)?(?:\d{1,4}(?:号楼|栋|幢|座))?(?:\d{1,3}单元)?(?:\d{1,5}(?:室|房|号))?"),
      None),
     ("address", re.compile(
