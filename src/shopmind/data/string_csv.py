@@ -2,16 +2,22 @@
 
 The evaluation contracts (``eval-search``, ``eval-sentiment``) take files that other tools
 and people export. This reader accepts what those commonly produce and explains the rest
-in one line naming the file (and the row, where there is one):
+in one line naming the file (and the line, where there is one):
 
-- gzip (by content), a UTF-8 byte-order mark, CRLF line ends;
-- tab or semicolon separators (``.tsv``, or a header line with no comma);
-- blank lines (skipped), spaces around header names and values (trimmed);
+- gzip (by content), a UTF-8 byte-order mark, CRLF or CR line ends;
+- comma, tab or semicolon separators: the one under which the header holds the required
+  columns (``.tsv`` files try tab first);
+- blank lines (skipped), spaces around header names and around the values of the
+  ``trim`` columns (ids, gains, labels; text columns are kept as written);
 - a double quote inside an unquoted field (``24" monitor``): read as Python's ``csv``
   module reads it, where Polars' stricter parser refuses the file;
-- refused with the reason: a repeated column name, a missing required column, a file
-  that is not UTF-8 text (a GBK or Latin-1 export), a spreadsheet (``.xlsx``), a row
-  with more fields than the header.
+- repeated or blank names of columns that are not required (``a,b,,``): renamed apart;
+- refused with the reason: a required column missing or repeated, a file that is not
+  UTF-8 text (a GBK or Latin-1 export), a spreadsheet (``.xlsx``), a row with more or
+  fewer fields than the header, an unclosed quote.
+
+Every frame has a ``_row`` column: the record's row as a spreadsheet numbers it (the
+header is row 1), for error messages after blank lines were dropped.
 """
 
 from __future__ import annotations
@@ -28,47 +34,44 @@ import polars as pl
 from shopmind.data.ingest.readers import input_file
 from shopmind.errors import InputError
 
+ROW = "_row"
 _ZIP_MAGIC = b"PK\x03\x04"
 _GZIP_MAGIC = b"\x1f\x8b"
+_HEADER_BYTES = 1 << 20  # a header is read from the first MB
 
 
-def read_string_csv(path: str | Path, required: tuple[str, ...]) -> pl.DataFrame:
-    """Every column as trimmed strings (null where empty), with ``required`` columns.
+def read_string_csv(path: str | Path, required: tuple[str, ...],
+                    trim: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Every column as strings (null where empty), with ``required`` columns and ``_row``.
 
     >>> import tempfile
     >>> folder = Path(tempfile.mkdtemp())
     >>> (folder / "p.csv").write_text('product_id ; title\\n 7 ;24" monitor\\n\\n')
     36
-    >>> read_string_csv(folder / "p.csv", ("product_id", "title")).rows()
-    [('7', '24" monitor')]
+    >>> read_string_csv(folder / "p.csv", ("product_id", "title"), trim=("product_id",)
+    ...                 ).rows()
+    [(2, '7', '24" monitor')]
     """
     path = input_file(path, "give a CSV file")
-    raw = _utf8_bytes(path)
-    first_line = raw.split(b"\n", 1)[0].decode().rstrip("\r")
-    separator = _separator(path, first_line)
-    header = next(csv.reader([first_line], delimiter=separator), [])
-    names = [name.strip() for name in header]
-    repeated = sorted(name for name, count in Counter(names).items() if count > 1)
-    if repeated:
-        raise InputError(f"{path}: column(s) {', '.join(map(repr, repeated))} appear more "
-                         "than once in the header; keep one of each")
-    missing = [c for c in required if c not in names]
-    if missing:
-        raise InputError(f"{path}: missing column(s) {', '.join(missing)}; expected "
-                         f"{', '.join(required)}, got {', '.join(names) or 'no header'}")
+    raw = _plain_bytes(path)
+    separator, names = _header(path, raw, required)
     try:
         frame = pl.read_csv(raw, separator=separator, infer_schema=False, new_columns=names)
     except pl.exceptions.PolarsError:
-        frame = _python_csv(path, raw.decode(), separator, names)
-    strings = [pl.col(c).str.strip_chars() for c in frame.columns]
-    frame = frame.with_columns(strings).with_columns(
+        frame = _python_csv(path, _utf8(path, raw), separator, names)
+    frame = frame.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+    frame = frame.with_columns(
+        [pl.col(c).str.strip_chars() for c in trim if c in frame.columns]).with_columns(
         [pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c)
-         for c in frame.columns])
-    return frame.filter(~pl.all_horizontal(pl.all().is_null()))  # blank lines
+         for c in trim if c in frame.columns])
+    data = [c for c in frame.columns if c != ROW]
+    blank = pl.all_horizontal([pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "")
+                               for c in data])
+    return frame.filter(~blank)  # blank lines
 
 
-def _utf8_bytes(path: Path) -> bytes:
-    """The file's bytes, gunzipped and without a byte-order mark, checked to be UTF-8."""
+def _plain_bytes(path: Path) -> bytes:
+    """The file's bytes, gunzipped and without a byte-order mark."""
     raw = path.read_bytes()
     if raw.startswith(_ZIP_MAGIC):
         raise InputError(f"{path}: a zip archive or spreadsheet (.xlsx), not a CSV file; "
@@ -78,10 +81,12 @@ def _utf8_bytes(path: Path) -> bytes:
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as exc:
             raise InputError(f"{path}: damaged or truncated gzip file ({exc})") from None
-    raw = raw.removeprefix(b"\xef\xbb\xbf")
+    return raw.removeprefix(b"\xef\xbb\xbf")
+
+
+def _utf8(path: Path, raw: bytes) -> str:
     try:
-        raw.decode("utf-8")
-        return raw
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
         raise InputError(f"{path} line {line}: not UTF-8 text (byte {raw[exc.start]:#04x}); "
@@ -89,15 +94,41 @@ def _utf8_bytes(path: Path) -> bytes:
                          "reads like this)") from None
 
 
-def _separator(path: Path, first: str) -> str:
-    suffixes = [s.lower() for s in path.suffixes]
-    if ".tsv" in suffixes or ".tab" in suffixes:
-        return "\t"
-    if "," not in first:
-        for candidate in ("\t", ";"):
-            if candidate in first:
-                return candidate
-    return ","
+def _header(path: Path, raw: bytes, required: tuple[str, ...]) -> tuple[str, list[str]]:
+    """The separator under which the first record names every ``required`` column, and
+    the column names (trimmed; other repeated or blank names made unique)."""
+    head = _utf8(path, raw[:_HEADER_BYTES]) if len(raw) <= _HEADER_BYTES else \
+        raw[:_HEADER_BYTES].decode("utf-8", errors="ignore")
+    tsv = any(s.lower() in (".tsv", ".tab") for s in path.suffixes)
+    tried: list[list[str]] = []
+    for separator in ("\t", ",", ";") if tsv else (",", "\t", ";"):
+        try:
+            header = next(csv.reader(io.StringIO(head, newline=""), delimiter=separator), [])
+        except csv.Error as exc:
+            raise InputError(f"{path} line 1: header not readable as CSV ({exc})") from None
+        names = [name.strip() for name in header]
+        tried.append(names)
+        if all(c in names for c in required):
+            return separator, _unique(path, names, required)
+    names = max(tried, key=len)
+    missing = [c for c in required if c not in names]
+    raise InputError(f"{path}: missing column(s) {', '.join(missing)}; expected "
+                     f"{', '.join(required)}, got {', '.join(names) or 'no header'}")
+
+
+def _unique(path: Path, names: list[str], required: tuple[str, ...]) -> list[str]:
+    counts = Counter(names)
+    repeated = sorted(c for c in required if counts[c] > 1)
+    if repeated:
+        raise InputError(f"{path}: column(s) {', '.join(map(repr, repeated))} appear more "
+                         "than once in the header; keep one of each")
+    out: list[str] = []
+    for i, name in enumerate(names):
+        unique = name or f"column_{i + 1}"
+        while unique in out or (unique != name and unique in counts):
+            unique = f"{unique}_{i + 1}"
+        out.append(unique)
+    return out
 
 
 def _python_csv(path: Path, text: str, separator: str, names: list[str]) -> pl.DataFrame:
@@ -106,18 +137,22 @@ def _python_csv(path: Path, text: str, separator: str, names: list[str]) -> pl.D
     swallows the lines after it into one field and ends up here too)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
     next(reader, None)
-    rows: list[list[str]] = []
+    columns: list[list[str | None]] = [[] for _ in names]
     try:
         for row in reader:
             if not row:
+                for column in columns:
+                    column.append(None)  # a blank line: dropped later, keeps row numbers
                 continue
             if len(row) != len(names):
                 raise InputError(
                     f"{path} line {reader.line_num}: {len(row)} fields but the header has "
                     f"{len(names)}; quote fields that contain {separator!r} or line "
                     "breaks, and check for an unclosed quote")
-            rows.append(row)
+            for column, value in zip(columns, row, strict=True):
+                column.append(value or None)
     except csv.Error as exc:
         raise InputError(f"{path} line {reader.line_num}: not readable as CSV ({exc}); "
                          "check for an unclosed quote") from None
-    return pl.DataFrame(rows, schema=dict.fromkeys(names, pl.String), orient="row")
+    return pl.DataFrame({n: pl.Series(n, c, dtype=pl.String)
+                         for n, c in zip(names, columns, strict=True)})

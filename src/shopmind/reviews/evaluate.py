@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from shopmind.data.string_csv import read_string_csv
+from shopmind.data.string_csv import ROW, read_string_csv
 from shopmind.errors import InputError
 from shopmind.reviews.base import SentimentModel, check_training_data, create_model
 from shopmind.reviews.metrics import binary_scores
@@ -63,14 +63,14 @@ def evaluate_model(model: SentimentModel, train_texts: Sequence[str],
 def read_labelled_csv(path: str | Path, text_col: str, label_col: str
                       ) -> tuple[list[str], np.ndarray]:
     """Texts and 0/1 labels from a CSV (``.csv`` or ``.csv.gz``); clear errors otherwise."""
-    frame = read_string_csv(path, (text_col, label_col))
+    frame = read_string_csv(path, (text_col, label_col), trim=(label_col,))
     if frame.is_empty():
         raise InputError(f"{path}: no rows (only a header)")
     labels = frame[label_col]
-    bad = frame.with_row_index("_row").filter(~labels.is_in(["0", "1"]).fill_null(False))
+    bad = frame.filter(~labels.is_in(["0", "1"]).fill_null(False))
     if bad.height:
         first = bad.row(0, named=True)
-        raise InputError(f"{path} row {first['_row'] + 2}: field `{label_col}` must be 0 or "
+        raise InputError(f"{path} row {first[ROW]}: field `{label_col}` must be 0 or "
                          f"1, got {first[label_col]!r} ({bad.height} bad rows)")
     return frame[text_col].fill_null("").to_list(), labels.cast(pl.Int64).to_numpy()
 

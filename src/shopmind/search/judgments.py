@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from shopmind.data.string_csv import read_string_csv
+from shopmind.data.string_csv import ROW, read_string_csv
 from shopmind.errors import InputError
 
 JUDGMENT_COLUMNS = ("query_id", "query", "product_id", "gain")
@@ -21,19 +21,21 @@ JUDGMENT_COLUMNS = ("query_id", "query", "product_id", "gain")
 logger = logging.getLogger(__name__)
 
 
-def read_csv(path: str | Path, required: tuple[str, ...]) -> pl.DataFrame:
-    """All-string CSV with ``required`` columns (see :mod:`shopmind.data.string_csv`)."""
-    return read_string_csv(path, required)
+def read_csv(path: str | Path, required: tuple[str, ...], trim: tuple[str, ...] = ()
+             ) -> pl.DataFrame:
+    """All-string CSV with ``required`` columns and ``_row`` (see
+    :mod:`shopmind.data.string_csv`); ``trim`` columns lose surrounding spaces."""
+    return read_string_csv(path, required, trim)
 
 
 def _fail_on(frame: pl.DataFrame, bad: pl.Expr, path: str | Path, field: str,
              expected: str) -> None:
     """An :class:`InputError` naming the file, the first bad row (as a spreadsheet
     numbers it, the header being row 1) and the field, if any row matches ``bad``."""
-    found = frame.with_row_index("_row").filter(bad)
+    found = frame.filter(bad)
     if found.height:
         first = found.row(0, named=True)
-        raise InputError(f"{path} row {first['_row'] + 2}: field `{field}` must be "
+        raise InputError(f"{path} row {first[ROW]}: field `{field}` must be "
                          f"{expected}, got {first[field]!r} ({found.height} bad rows)")
 
 
@@ -44,7 +46,8 @@ def _require_rows(frame: pl.DataFrame, path: str | Path) -> None:
 
 def read_judgments(path: str | Path) -> pl.DataFrame:
     """Judgments with ``gain`` as a finite float ≥ 0 (rows are checked, never dropped)."""
-    frame = read_csv(path, JUDGMENT_COLUMNS).with_columns(
+    frame = read_csv(path, JUDGMENT_COLUMNS, trim=("query_id", "product_id", "gain")
+                     ).with_columns(
         pl.col("gain").cast(pl.Float64, strict=False).alias("_gain"))
     _require_rows(frame, path)
     for column in ("query_id", "product_id"):
@@ -59,7 +62,7 @@ def read_judgments(path: str | Path) -> pl.DataFrame:
 
 def read_products(path: str | Path) -> pl.DataFrame:
     """Products with at least ``product_id`` and ``title``; ids present and unique."""
-    frame = read_csv(path, ("product_id", "title"))
+    frame = read_csv(path, ("product_id", "title"), trim=("product_id",))
     if "item_id" in frame.columns:  # the contract's id is product_id; ignore another id
         frame = frame.drop("item_id")
     _require_rows(frame, path)
@@ -67,7 +70,7 @@ def read_products(path: str | Path) -> pl.DataFrame:
              | (pl.col("product_id").str.strip_chars() == ""), path, "product_id", "present")
     _fail_on(frame, pl.col("product_id").is_duplicated(), path, "product_id",
              "unique (each product once)")
-    return frame
+    return frame.drop(ROW)
 
 
 def check_judged_products(judgments: pl.DataFrame, products: pl.DataFrame,
