@@ -118,10 +118,17 @@ def autotag_items(items: pl.DataFrame, classifier: CategoryClassifier | None = N
     >>> autotag_items(items)["attributes"][0]
     '{"size":"M","tags":["sale","colour:red","material:cotton"]}'
     """
+    # a row without text is a partial update (stock, price): nothing to tag, and its
+    # stored category and attributes must stay as they are; a text without a letter or
+    # digit (emoji only) gives no category guess either
+    has_text = [_WORD.search(t) is not None for t in item_texts(items)]
+    given = items
     if stored is not None:
         items = keep_stored_fields(items, stored)
-    texts = item_texts(items)
+    texts = item_texts(items)  # with the stored title / description a row left out
     tags = extract_tags_column(pl.Series(texts, dtype=pl.String)).to_list()
+    from_store = (items[_FROM_STORE].to_list() if _FROM_STORE in items.columns
+                  else [False] * items.height)
     raw_attributes = _attribute_texts(items)
     ids = (items["item_id"].to_list() if "item_id" in items.columns
            else list(range(items.height)))
@@ -129,10 +136,6 @@ def autotag_items(items: pl.DataFrame, classifier: CategoryClassifier | None = N
                else [None] * items.height)
     predicted: list[str | None] = [None] * items.height
     confidence: list[float | None] = [None] * items.height
-    # a row without text is a partial update (stock, price): nothing to tag, and its
-    # stored category and attributes must stay as they are; a text without a letter or
-    # digit (emoji only) gives no category guess either
-    has_text = [_WORD.search(t) is not None for t in texts]
     todo = [i for i, c in enumerate(current) if has_text[i] and (overwrite_category or not c)]
     if classifier is not None and todo:
         proba = classifier.predict_proba([texts[i] for i in todo])
@@ -145,19 +148,27 @@ def autotag_items(items: pl.DataFrame, classifier: CategoryClassifier | None = N
             out_attrs.append(raw if raw and raw.strip() else None)
             continue
         data = _json_object(raw, ids[i])
-        data["tags"] = _merged_tags(data.get("tags"), tags[i])
+        own = data.get("tags")
+        if from_store[i] and isinstance(own, list):  # found tags are found afresh
+            own = [tag for tag in own if tag not in TAGS]
+        data["tags"] = _merged_tags(own, tags[i])
         score = confidence[i]
         if score is not None:
             data["category_confidence"] = round(score, 4)
         out_attrs.append(orjson.dumps(data).decode())
     category = [p if p is not None else c for p, c in zip(predicted, current, strict=True)]
-    return items.with_columns(pl.Series("attributes", out_attrs, dtype=pl.String),
+    return given.with_columns(pl.Series("attributes", out_attrs, dtype=pl.String),
                               pl.Series("category", category, dtype=pl.String))
 
 
+_FROM_STORE = "_attributes_from_store"
+
+
 def keep_stored_fields(items: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
-    """``items`` whose missing (null or absent) ``category`` and ``attributes`` are those of
-    the ``stored`` row with the same ``item_id``; ``attributes`` becomes JSON text.
+    """``items`` whose missing (null or absent) ``title``, ``description``, ``category``
+    and ``attributes`` are those of the ``stored`` row with the same ``item_id``;
+    ``attributes`` becomes JSON text, and ``_attributes_from_store`` says where it was
+    taken from the store (its found tags are then found afresh from the whole text).
 
     >>> update = pl.DataFrame({"item_id": ["a", "b"], "description": ["新款", "x"]})
     >>> old = pl.DataFrame({"item_id": ["a"], "category": ["服装 > 连衣裙"],
@@ -165,18 +176,21 @@ def keep_stored_fields(items: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFram
     >>> keep_stored_fields(update, old).select("category", "attributes").rows()
     [('服装 > 连衣裙', '{"size":"S","tags":["sale"]}'), (None, None)]
     """
-    if stored.is_empty() or "item_id" not in items.columns:
+    if "item_id" not in items.columns:
         return items
-    category = (pl.col("category").cast(pl.String) if "category" in items.columns
-                else pl.lit(None, pl.String))
-    base = items.with_columns(pl.Series("attributes", _attribute_texts(items), dtype=pl.String),
-                              category.alias("category"))
-    lookup = stored.select("item_id", pl.col("category").alias("_stored_category"),
-                           pl.col("attributes").alias("_stored_attributes"))
-    return base.join(lookup, on="item_id", how="left", maintain_order="left").with_columns(
-        pl.coalesce("category", "_stored_category").alias("category"),
-        pl.coalesce("attributes", "_stored_attributes").alias("attributes"),
-    ).drop("_stored_category", "_stored_attributes")
+    fields = [c for c in ("title", "description", "category") if c in stored.columns]
+    base = items.with_columns(
+        pl.Series("attributes", _attribute_texts(items), dtype=pl.String),
+        *[(pl.col(c).cast(pl.String) if c in items.columns else pl.lit(None, pl.String))
+          .alias(c) for c in fields])
+    lookup = stored.select("item_id", *[pl.col(c).alias(f"_stored_{c}")
+                                        for c in [*fields, "attributes"]])
+    joined = base.join(lookup, on="item_id", how="left", maintain_order="left")
+    return joined.with_columns(
+        (pl.col("attributes").is_null() & pl.col("_stored_attributes").is_not_null())
+        .alias(_FROM_STORE),
+        *[pl.coalesce(c, f"_stored_{c}").alias(c) for c in [*fields, "attributes"]],
+    ).drop([f"_stored_{c}" for c in [*fields, "attributes"]])
 
 
 def _attribute_texts(items: pl.DataFrame) -> list[str | None]:

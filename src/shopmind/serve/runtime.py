@@ -140,8 +140,8 @@ class Runtime:
 
     def _read_stored_items(self, shop_id: str, ids: pl.Series) -> pl.DataFrame:
         with self.reading() as store:
-            return store.read_keys(shop_id, "items", ids,
-                                   columns=["item_id", "category", "attributes"])
+            return store.read_keys(shop_id, "items", ids, columns=[
+                "item_id", "title", "description", "category", "attributes"])
 
     def ready(self) -> dict[str, str]:
         """Problems that make the process unready, by component (empty when ready)."""

@@ -25,7 +25,8 @@ logger = logging.getLogger(__name__)
 #: Reads a shop's items (item_id, title, description, category, placeholder,
 #: attributes).
 ItemReader = Callable[[str], pl.DataFrame]
-#: Reads the stored rows (item_id, category, attributes) of some of a shop's items.
+#: Reads the stored rows (item_id, title, description, category, attributes) of some of
+#: a shop's items.
 StoredItemReader = Callable[[str, pl.Series], pl.DataFrame]
 
 

@@ -100,6 +100,18 @@ def test_a_partial_item_update_keeps_the_stored_category_and_attributes(
     assert stored == ("Accessories", "Wool scarf")
 
 
+def test_found_tags_are_found_afresh_and_the_shops_own_stay(store: Store,
+                                                           tmp_path: Path) -> None:
+    first = tmp_path / "first.csv"
+    pl.DataFrame({"item_id": ["a"], "title": ["Red phone case"],
+                  "attributes": ['{"tags":["sale","colour:red"]}']}).write_csv(first)
+    ingest_file(store, first, shop_id="s", table="items")
+    renamed = tmp_path / "renamed.csv"
+    pl.DataFrame({"item_id": ["a"], "title": ["Blue phone case"]}).write_csv(renamed)
+    ingest_file(store, renamed, shop_id="s", table="items")
+    assert _attributes(store, "s")["a"] == {"tags": ["sale", "colour:blue"]}
+
+
 def test_jsonl_attributes_are_tagged_and_non_objects_quarantined(store: Store,
                                                                   tmp_path: Path) -> None:
     path = tmp_path / "items.jsonl"

@@ -361,7 +361,8 @@ def _tag_items(store: Store, shop_id: str, accepted: pl.DataFrame) -> pl.DataFra
     if accepted.is_empty():
         return accepted
     stored = store.read_keys(shop_id, "items", accepted["item_id"],
-                             columns=["item_id", "category", "attributes"])
+                             columns=["item_id", "title", "description", "category",
+                                      "attributes"])
     return autotag_items(accepted, stored=stored)
 
 
