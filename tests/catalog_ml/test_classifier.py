@@ -63,6 +63,10 @@ def test_autotag_fills_missing_categories_and_tags(demo_items: pl.DataFrame) -> 
     assert kept["category"].to_list() == demo_items.head(2)["category"].to_list()
     emoji = autotag_items(pl.DataFrame({"item_id": ["e"], "title": ["😀🔥👍"]}), clf)
     assert emoji["category"].to_list() == [None]  # no words, no guess
+    unsure = clf.predict_proba(["qqq zzz"]).max()
+    assert unsure < 0.1  # a text like no class: no guess stored
+    assert autotag_items(pl.DataFrame({"item_id": ["q"], "title": ["qqq zzz"]}), clf
+                         )["category"].to_list() == [None]
 
 
 def test_tags_and_errors() -> None:
