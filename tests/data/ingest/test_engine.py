@@ -256,3 +256,13 @@ def test_quarantined_review_rows_keep_no_personal_data(store: Store, tmp_path: P
     for kept in (stored, quarantine_file.read_text()):
         assert "13812345678" not in kept and "li@example.com" not in kept
         assert "[PHONE]" in kept and "[EMAIL]" in kept
+
+
+def test_quarantined_user_pii_rows_keep_no_values(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "pii.csv"
+    path.write_text("user_id,name,email\n,张三,zhangsan at qq.com\n")  # no user_id
+    summary = ingest_file(store, path, shop_id="s", table="user_pii")
+    assert summary.quarantined == 1
+    row = store.read_table("s", "quarantine").row(0, named=True)
+    assert "张三" not in row["raw"] and "zhangsan" not in row["raw"]
+    assert "张三" not in row["reason"]

@@ -144,7 +144,8 @@ class _BatchWriter:
             pl.col(ROW).alias("row_number"),
             pl.struct(pl.exclude(ROW).cast(pl.String)).struct.json_encode().alias("raw"),
         )
-        rejected = pl.concat([rejected, refs.join(raw_json, on="row_number")])
+        rejected = pl.concat([rejected, _scrub_rejected(refs.join(raw_json, on="row_number"),
+                                                         self.spec.name)])
         return accepted.filter(~pl.col(ROW).is_in(bad_rows)), rejected
 
     def _new_placeholders(self, ids: pl.Series, table: str) -> pl.DataFrame:
@@ -287,7 +288,8 @@ def ingest_batches(
             frame = mapping.apply(raw, spec, source=source)
             result = validate_frame(spec, frame, source=source)
             accepted = _prepare_rows(spec.name, result.accepted)
-            prepared_batch = _Prepared(raw.height, numbered, frame, accepted, result.rejected)
+            prepared_batch = _Prepared(raw.height, numbered, frame, accepted,
+                                       _scrub_rejected(result.rejected, spec.name))
             if unknown != "quarantine" and spec.name != "items":
                 # Keys, in-batch dedupe and placeholders need no store reads under this
                 # policy, so they run ahead too, overlapping with the store's write
@@ -306,8 +308,6 @@ def ingest_batches(
                 accepted, rejected = writer.reject_unknown_references(
                     batch.frame, accepted, rejected)
             chunk, dropped = writer.chunk(accepted)
-        # a rejected row is kept for the user to fix, never with personal data in it
-        rejected = scrub_column(scrub_column(rejected, "raw"), "reason")
         chunk.frames["quarantine"] = quarantine_frame(rejected, source, spec.name)
         fresh = None  # rows an earlier ingest of the same file had not quarantined yet
         if quarantine_file is not None and rejected.height:
@@ -342,6 +342,17 @@ def ingest_batches(
             source_key, source, spec.name, chunks_done, rows_done, finished=True)))
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _scrub_rejected(rejected: pl.DataFrame, table: str) -> pl.DataFrame:
+    """Rejected rows with PII scrubbed from their raw values and reason: a row is kept for
+    the user to fix, never with personal data in it. A ``user_pii`` row is personal data
+    throughout (names have no pattern to find), so its values are not kept at all."""
+    if table == "user_pii" and not rejected.is_empty():
+        return rejected.with_columns(
+            pl.lit('{"withheld": "user_pii values are not kept in the quarantine"}')
+            .alias("raw"), pl.col("reason").str.replace(r", got .*$", ""))
+    return scrub_column(scrub_column(rejected, "raw"), "reason")
 
 
 def _prepare_rows(table: str, accepted: pl.DataFrame) -> pl.DataFrame:
