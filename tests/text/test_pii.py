@@ -32,6 +32,15 @@ from shopmind.text.pii import china_id_ok, luhn_ok, scrub, scrub_report
     ("电话415-555-0100", "电话[PHONE]", "phone"),
     ("电话0044 20 7946 0958", "电话[PHONE]", "phone"),
     ("地址：无锡市新区大道1号", "地址：[ADDRESS]", "address"),  # district runs into road
+    ("Tel: 1-800-555-0199", "Tel: [PHONE]", "phone"),
+    ("座机021-12345678-8001转", "座机[PHONE]转", "phone"),
+    ("电话010 12345678", "电话[PHONE]", "phone"),
+    ("电话(010)12345678", "电话[PHONE]", "phone"),
+    ("电话（010）12345678", "电话[PHONE]", "phone"),
+    ("电话010-1234-5678", "电话[PHONE]", "phone"),
+    ("手机138.1234.5678", "手机[PHONE]", "phone"),
+    ("手机1381-234-5678", "手机[PHONE]", "phone"),
+    ("电话(415) 555-0132", "电话[PHONE]", "phone"),
 ])
 def test_each_kind_is_replaced_by_its_placeholder(text: str, expected: str, kind: str) -> None:
     result = scrub_report(text)

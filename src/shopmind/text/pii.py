@@ -120,11 +120,17 @@ _PATTERNS: list[tuple[str, re.Pattern[str], Callable[[str], bool] | None]] = [
     ("phone", re.compile(
         r"(?<![0-9A-Za-z_+])(?:\+\d{1,3}[\s\-.]?|00\d{1,3}[\s\-.])(?:\(\d{1,4}\)|\d{1,5})"
         r"(?:[\s\-.]?\d{2,5}){1,4}(?![\d\-])"), _phone_ok),
-    ("phone", re.compile(r"(?<![\dA-Za-z])(?:(?:\+|00)86[\s\-]?)?"
-                         r"1[3-9]\d[\s\-]?\d{4}[\s\-]?\d{4}(?!\d)"), None),
-    ("phone", re.compile(r"(?<![\d\-])0\d{2,3}-\d{7,8}(?![\d\-])"), None),
-    ("phone", re.compile(r"(?<![\d\w])\(\d{3}\)\s?\d{3}[\s\-.]\d{4}(?!\d)"
-                         r"|(?<![0-9A-Za-z_\-.])\d{3}[\-.]\d{3}[\-.]\d{4}(?![\d\-.])"), None),
+    # mobiles 3-4-4 or 4-3-4, separated by space, dash or dot (138.1234.5678, 1381-234-5678)
+    ("phone", re.compile(r"(?<![\dA-Za-z])(?:(?:\+|00)86[\s\-]?)?1[3-9]\d"
+                         r"(?:[\s\-.]?\d{4}[\s\-.]?\d{4}|\d[\s\-.]\d{3}[\s\-.]\d{4})(?!\d)"),
+     None),
+    # landlines: 010-12345678, 010 12345678, (010)12345678, （010）…, 010-1234-5678, and an
+    # extension (021-12345678-8001)
+    ("phone", re.compile(r"(?<![\d\-])(?:0\d{2,3}[\s\-]|\(0\d{2,3}\)\s?|（0\d{2,3}）)"
+                         r"(?:\d{7,8}|\d{3,4}-\d{4})(?:-\d{1,5})?(?![\d\-])"), None),
+    ("phone", re.compile(r"(?<![0-9A-Za-z_])\(\d{3}\)\s?\d{3}[\s\-.]\d{4}(?!\d)"
+                         r"|(?<![0-9A-Za-z_\-.])(?:1[\-.\s])?\d{3}[\-.]\d{3}[\-.]\d{4}"
+                         r"(?![\d\-.])"), None),
     ("address", re.compile(
         # the lookahead fails fast where no road and number follow within 50 characters,
         # before the place names' many ways to split a long Chinese run are tried
