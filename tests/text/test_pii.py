@@ -22,7 +22,8 @@ from shopmind.text.pii import china_id_ok, luhn_ok, scrub, scrub_report
     ("收货地址：上海市浦东新区世纪大道100号。", "收货地址：[ADDRESS]。", "address"),
     ("地址：北京市朝阳区建国路88号3单元502室", "地址：[ADDRESS]", "address"),
     ("ship to 221 Baker Street, Apt 2B please", "ship to [ADDRESS] please", "address"),
-    ("电话１３８１２３４５６７８", "电话[PHONE]", "phone"),  # full-width digits
+    # full-width forms are read as ASCII and kept as written outside the PII
+    ("电话１３８１２３４５６７８，ｉＰｈｏｎｅ１５", "电话[PHONE]，ｉＰｈｏｎｅ１５", "phone"),
     ("mail li＠example.com", "mail [EMAIL]", "email"),
     ("地址北京市朝阳区建国路88号，很好", "地址[ADDRESS]，很好", "address"),  # label kept
     ("call 0086 13812345678", "call [PHONE]", "phone"),

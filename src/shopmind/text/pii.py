@@ -96,8 +96,8 @@ def _phone_ok(match: str) -> bool:
     return 7 <= len(re.sub(r"\D", "", match)) <= 15
 
 
-#: Full-width digits, Latin letters and @ + - . (NFKC's mapping) read as ASCII, so
-#: "１３８１２３４５６７８" and "li＠example.com" are found; other characters stay as written.
+#: Full-width digits, Latin letters and @ + - . (NFKC's mapping) are read as ASCII, so
+#: "１３８１２３４５６７８" and "li＠example.com" are found; the text keeps them as written.
 _FULL_WIDTH = str.maketrans({chr(0xFF00 + ord(c) - 0x20): c for c in
                              "0123456789@+-.ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"})
 _ROAD = r"(?:路|街|大街|大道|巷|胡同|弄)"  # not 里: 盒子里5号电池, 这里1号下单
@@ -154,18 +154,27 @@ def scrub_report(text: str | None) -> ScrubResult:
     >>> r.text, r.counts
     ('身份证[ID_CARD]，地址：[ADDRESS]', {'id_card': 1, 'address': 1})
     """
-    out = (text or "").translate(_FULL_WIDTH)
+    # Patterns read a folded copy (full-width forms as ASCII, one character each), and
+    # every replacement is made at the same place in both copies, so the text keeps its
+    # full-width characters outside the PII.
+    written = text or ""
+    folded = written.translate(_FULL_WIDTH)
     counts: Counter[str] = Counter()
     for kind, pattern, check in _PATTERNS:
-        def replace(match: re.Match[str], kind: str = kind,
-                    check: Callable[[str], bool] | None = check) -> str:
+        kept_folded: list[str] = []
+        kept_written: list[str] = []
+        last = 0
+        for match in pattern.finditer(folded):
             if check is not None and not check(match.group(0)):
-                return match.group(0)
+                continue
+            kept_folded += [folded[last:match.start()], PLACEHOLDERS[kind]]
+            kept_written += [written[last:match.start()], PLACEHOLDERS[kind]]
+            last = match.end()
             counts[kind] += 1
-            return PLACEHOLDERS[kind]
-
-        out = pattern.sub(replace, out)
-    return ScrubResult(out, dict(counts))
+        if last:
+            folded = "".join([*kept_folded, folded[last:]])
+            written = "".join([*kept_written, written[last:]])
+    return ScrubResult(written, dict(counts))
 
 
 def scrub(text: str | None) -> str:
