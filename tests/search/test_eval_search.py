@@ -107,6 +107,8 @@ def test_eval_search_rejects_bad_input(files: tuple[Path, Path], tmp_path: Path)
         (["--judgments", str(products), "--products", str(products)], "missing column"),
         (["--judgments", str(judgments), "--products", str(products), "--mode", "x"],
          "--mode must be one of"),
+        (["--judgments", str(judgments), "--products", str(products), "--mode", "bm25",
+          "--backend", "nope"], "--backend must be one of"),
     ):
         # a repeated option takes its last value: ``args`` may override --json
         result = runner.invoke(app, ["eval-search", "--json", str(tmp_path / "o.json"),

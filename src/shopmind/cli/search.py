@@ -111,10 +111,13 @@ def eval_search(
     from shopmind.search.evaluate import evaluate_search
     from shopmind.search.judgments import check_judged_products, read_judgments, read_products
     from shopmind.search.reranker import shipped_reranker
-    from shopmind.text.embeddings import load_backend
+    from shopmind.text.embeddings import available_backends, load_backend
 
     if mode not in EVAL_MODES:
         raise InputError(f"--mode must be one of {', '.join(EVAL_MODES)}, got {mode!r}")
+    if backend is not None and backend not in available_backends():
+        raise InputError(f"--backend must be one of {', '.join(available_backends())}, "
+                         f"got {backend!r}")
     output_file(json_out)
     settings = get_settings()
     judged = read_judgments(judgments)
