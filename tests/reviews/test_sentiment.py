@@ -93,9 +93,21 @@ def test_user_errors_are_clear() -> None:
 
 def test_stack_picks_its_encoder_by_training_set_size() -> None:
     model = StackedSentiment(kfold_max_rows=100)
-    assert model._choose_backends(100) == ("e5-fast",)  # few labels: the stronger encoder
-    assert model._choose_backends(101) == ("use",)  # many labels: the cheaper one
-    assert StackedSentiment(backends=("hashing",))._choose_backends(10) == ("hashing",)
+    assert model._choose_backends(["a"] * 100) == ("e5-fast",)  # few labels: the stronger
+    assert model._choose_backends(["a"] * 101) == ("use",)  # many labels: the cheaper one
+    assert StackedSentiment(backends=("hashing",))._choose_backends(["a"]) == ("hashing",)
+
+
+def test_stack_gives_up_e5_when_embedding_would_not_fit_its_budget(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import shopmind.reviews.stack_model as stack
+
+    monkeypatch.setattr(stack, "ESTIMATE_MIN_CHARS", 0)
+    texts = [f"review number {i} says the speaker is fine" for i in range(60)]
+    assert StackedSentiment(encoder_budget_s=0.0)._choose_backends(texts) == ("use",)
+    roomy = StackedSentiment(encoder_budget_s=3600.0)
+    assert roomy._choose_backends(texts) == ("e5-fast",)
+    assert 0 < roomy.encoder_estimate_s_ < 60
 
 
 def test_stack_validation_keeps_copies_of_a_text_together() -> None:

@@ -9,6 +9,7 @@ Chinese reviews — and logistic regression below, where an MLP overfits.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -64,6 +65,20 @@ class EmbeddingSentiment(SentimentModel):
             self._encoder = load_backend(self.backend)
         cache = Path(self.cache_dir) if self.cache_dir else None
         return self._encoder.embed(texts, cache_dir=cache, kind="query")
+
+    def seconds_to_embed(self, texts: list[str], sample: int = 48) -> float:
+        """About how long embedding ``texts`` afresh takes here: a random sample of them is
+        embedded (uncached, after a warm-up) and its time scaled by characters."""
+        if self._encoder is None:
+            self._encoder = load_backend(self.backend)
+        rng = np.random.default_rng(self.random_state)
+        chosen = [texts[i] for i in rng.choice(len(texts), min(sample, len(texts)),
+                                               replace=False)]
+        self._encoder.embed(chosen[:2], kind="query")  # loads the model, builds kernels
+        start = time.perf_counter()
+        self._encoder.embed(chosen, kind="query")
+        took = time.perf_counter() - start
+        return took * sum(map(len, texts)) / max(sum(map(len, chosen)), 1)
 
     def _fit(self, texts: list[str], y: np.ndarray) -> None:
         self.fit_vectors(self.embed(texts), y)

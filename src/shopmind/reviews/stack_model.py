@@ -46,6 +46,9 @@ NGRAM = "ngram"
 #: Encoders of ``backends=None`` for training sets up to / above ``kfold_max_rows`` texts.
 SMALL_SET_BACKENDS = ("e5-fast",)
 LARGE_SET_BACKENDS = ("use",)
+#: Training texts shorter than this in all (characters) embed in well under a minute: their
+#: e5 cost is not estimated (Alexa's 1,753 reviews hold ~230k).
+ESTIMATE_MIN_CHARS = 1_000_000
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -108,6 +111,11 @@ class StackedSentiment(SentimentModel):
         USE in 5 minutes, e5 in 20).
     val_fraction : float, default 0.2
         Share of the training texts held out to choose and weigh the models (large sets).
+    encoder_budget_s : float or None, default 600
+        Longest the small-set encoder (e5) may take, estimated on a sample, to embed the
+        training texts; longer (long reviews on a CPU without bfloat16: 20k reviews of 300
+        tokens take ~50 minutes in float32 on two AVX2 cores) and the large-set one is used,
+        so ``eval-sentiment`` stays inside its 30 minutes. None: no estimate.
     kfold_max_rows : int, default 20000
         Up to this many training texts, 5-fold out-of-fold scores replace the hold-out
         (small sets give too few validation reviews, e.g. 30 negatives, to choose on).
@@ -123,15 +131,19 @@ class StackedSentiment(SentimentModel):
 
     def __init__(self, *, C_grid: tuple[float, ...] = (1.0, 4.0, 16.0),
                  backends: tuple[str, ...] | None = None, val_fraction: float = 0.2,
-                 kfold_max_rows: int = 20_000, cache_dir: str | None = None,
+                 kfold_max_rows: int = 20_000, encoder_budget_s: float | None = 600.0,
+                 cache_dir: str | None = None,
                  cascade_tolerance: float | None = 0.001, random_state: int = 0) -> None:
         self.C_grid = C_grid
         self.backends = backends
         self.val_fraction = val_fraction
         self.kfold_max_rows = kfold_max_rows
+        self.encoder_budget_s = encoder_budget_s
         self.cache_dir = cache_dir
         self.cascade_tolerance = cascade_tolerance
         self.random_state = random_state
+
+    encoder_estimate_s_: float | None = None  # the last e5 cost estimate (None: none made)
 
     def _head(self, backend: str) -> EmbeddingSentiment:
         return EmbeddingSentiment(backend=backend, cache_dir=self.cache_dir,
@@ -141,10 +153,20 @@ class StackedSentiment(SentimentModel):
     def _part_names(self) -> list[str]:
         return [NGRAM, *self.backends_]
 
-    def _choose_backends(self, n_texts: int) -> tuple[str, ...]:
+    def _choose_backends(self, texts: list[str]) -> tuple[str, ...]:
         if self.backends is not None:
             return tuple(self.backends)
-        return SMALL_SET_BACKENDS if n_texts <= self.kfold_max_rows else LARGE_SET_BACKENDS
+        if len(texts) > self.kfold_max_rows:
+            return LARGE_SET_BACKENDS
+        budget = self.encoder_budget_s
+        if budget is not None and sum(map(len, texts)) > ESTIMATE_MIN_CHARS:
+            self.encoder_estimate_s_ = self._head(SMALL_SET_BACKENDS[0]).seconds_to_embed(texts)
+            if self.encoder_estimate_s_ > budget:
+                logger.info("sentiment: e5 would take ~%.0f s to embed the training texts "
+                            "(budget %.0f s); using %s", self.encoder_estimate_s_, budget,
+                            ", ".join(LARGE_SET_BACKENDS))
+                return LARGE_SET_BACKENDS
+        return SMALL_SET_BACKENDS
 
     def _validation_logits(self, texts: list[str], vectors: dict[str, np.ndarray],
                            y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -197,7 +219,8 @@ class StackedSentiment(SentimentModel):
         if tolerance is not None and not 0.0 <= tolerance < 1.0:
             raise InputError(f"cascade_tolerance must be in [0, 1) or None, got {tolerance}")
         self.n_folds_ = _fold_count(texts, y)
-        self.backends_ = self._choose_backends(len(texts))
+        self.encoder_estimate_s_ = None
+        self.backends_ = self._choose_backends(texts)
         vectors = {b: self._head(b).embed(texts) for b in self.backends_}  # embedded once
         z, val_rows = self._validation_logits(texts, vectors, y)
         y_val = y[val_rows]
@@ -221,6 +244,7 @@ class StackedSentiment(SentimentModel):
         self.mode_, runner_up = ranked[0], ranked[1]
         cols = self._candidates()[self.mode_]
         self.validation_ = {"n_validation": len(val_rows), "ngram_C": self.C_,
+                            "encoder_estimate_s": self.encoder_estimate_s_,
                             "candidates": report, "winner": self.mode_, "runner_up": runner_up,
                             "margin_macro_f1": report[self.mode_]["macro_f1"]
                             - report[runner_up]["macro_f1"]}
