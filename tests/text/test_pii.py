@@ -34,6 +34,7 @@ from shopmind.text.pii import china_id_ok, luhn_ok, scrub, scrub_report
     ("电话0044 20 7946 0958", "电话[PHONE]", "phone"),
     ("地址：无锡市新区大道1号", "地址：[ADDRESS]", "address"),  # district runs into road
     ("Tel: 1-800-555-0199", "Tel: [PHONE]", "phone"),
+    ("to 8 Park Lane, Apt 3 please", "to [ADDRESS] please", "address"),
     ("座机021-12345678-8001转", "座机[PHONE]转", "phone"),
     ("电话010 12345678", "电话[PHONE]", "phone"),
     ("电话(010)12345678", "电话[PHONE]", "phone"),

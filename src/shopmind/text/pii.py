@@ -141,7 +141,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str], Callable[[str], bool] | None]] = [
         r"(?:院|大厦)?(?:\d{1,4}(?:号楼|栋|幢|座))?(?:\d{1,3}单元)?(?:\d{1,5}(?:室|房|号))?"),
      None),
     ("address", re.compile(
-        rf"\b(?:\d{{1,6}}\s+{_EN_NAME}{_EN_SUFFIX}|\d{{2,6}}\s+{_EN_NAME}{_EN_SUFFIX_AMBIGUOUS})"
+        rf"\b(?:\d{{1,6}}\s+{_EN_NAME}{_EN_SUFFIX}|\d{{2,6}}\s+{_EN_NAME}{_EN_SUFFIX_AMBIGUOUS}"
+        # a one-digit number with such a suffix when an apartment follows (8 Park Lane Apt 3)
+        rf"|\d\s+{_EN_NAME}{_EN_SUFFIX_AMBIGUOUS}(?=,?\s*(?:Apt|Apartment|Suite|Ste|Unit|#)))"
         r"(?:\s+(?:[NS][EW]?|[EW])\b)?"
         r"(?:,?\s*(?:Apt|Apartment|Suite|Ste|Unit|#)\.?\s*\w{1,6})?"), None),
 ]
