@@ -179,3 +179,14 @@ def test_bilingual_category_names_are_understood(engine: SearchEngine) -> None:
     found = engine.search("连衣裙 300元以下")
     assert found.filters["categories"] == ["连衣裙"]
     assert [h.item_id for h in found.results] == ["d1"]
+
+
+def test_matches_that_name_nothing_else_the_query_asks_for_are_relaxed_away(
+        engine: SearchEngine) -> None:
+    # no black dress: black items exist but none is a dress, so the colour goes
+    found = engine.search("black dress", k=3)
+    assert found.relaxed == ["color"]
+    assert found.results[0].item_id == "d3"
+    # a black backpack exists: the colour holds
+    kept = engine.search("black backpack", k=3)
+    assert kept.relaxed == [] and kept.results[0].item_id == "l1"

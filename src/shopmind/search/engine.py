@@ -25,12 +25,12 @@ import numpy as np
 import polars as pl
 
 from shopmind.errors import InputError
-from shopmind.search.analyze import normalize, script_parts
+from shopmind.search.analyze import analyze, normalize, script_parts
 from shopmind.search.filters import Filters, allowed_mask, facets, filter_columns
 from shopmind.search.index import MAX_QUERY_CHARS, Mode, SearchIndex
 from shopmind.search.keyword import top_k
 from shopmind.search.personalize import NO_PROFILE, NO_USER, OFF, personal_boosts, personalize
-from shopmind.search.query import ParsedQuery, parse_query
+from shopmind.search.query import COLORS, ParsedQuery, parse_query
 from shopmind.search.reranker import Reranker, shipped_reranker
 from shopmind.search.spelling import SpellChecker
 from shopmind.search.suggest import Suggester
@@ -180,6 +180,13 @@ class SearchEngine:
         required = allowed_mask(self.index.catalog_, asked, self.filter_columns_)
         names = parsed.constraints
         tried: list[str] = []
+        # the query's other words ("dress" of "red dress"): results that pass the
+        # constraints but name none of them (a red bicycle) are kept only as a fallback
+        # while relaxing finds results that do (dresses in other colours)
+        named = [*parsed.sizes, *parsed.brands, *parsed.categories]
+        named += [name for colour in parsed.colors for name in (colour, *COLORS[colour])]
+        residual = set(analyze(text)) - set(analyze(" ".join(named)))
+        fallback: tuple[np.ndarray, np.ndarray, list[str]] | None = None
         for dropped in itertools.chain.from_iterable(
                 itertools.combinations(names, n) for n in range(len(names) + 1)):
             current = understood
@@ -201,8 +208,12 @@ class SearchEngine:
                 rows = rows[np.isfinite(pop[rows])]
                 scores = pop[rows]
             if len(rows):
-                return rows, np.asarray(scores, dtype=np.float64), list(dropped)
-        return np.zeros(0, np.int64), np.zeros(0), tried
+                found = rows, np.asarray(scores, dtype=np.float64), list(dropped)
+                if not residual or any(residual & self.index.docs_.anywhere[r]
+                                       for r in rows[:_MENTION_DEPTH].tolist()):
+                    return found
+                fallback = fallback or found
+        return fallback or (np.zeros(0, np.int64), np.zeros(0), tried)
 
     def _hits(self, rows: np.ndarray, scores: np.ndarray, reasons: list[str]
               ) -> list[SearchHit]:
@@ -212,6 +223,10 @@ class SearchEngine:
                           score=round(float(s), 4), reason=reason)
                 for r, s, reason in zip(part.iter_rows(named=True), scores, reasons,
                                         strict=True)]
+
+
+#: How many top results are checked for a word of the query besides its constraints.
+_MENTION_DEPTH = 10
 
 
 def _describe(asked: Filters, understood: Filters, relaxed: list[str]) -> dict[str, Any]:
