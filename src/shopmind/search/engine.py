@@ -185,7 +185,9 @@ class SearchEngine:
         # while relaxing finds results that do (dresses in other colours)
         named = [*parsed.sizes, *parsed.brands, *parsed.categories]
         named += [name for colour in parsed.colors for name in (colour, *COLORS[colour])]
-        residual = set(analyze(text)) - set(analyze(" ".join(named)))
+        frequency = self.index.docs_.document_frequency  # words the catalog never uses
+        residual = {t for t in set(analyze(text)) - set(analyze(" ".join(named)))
+                    if frequency.get(t)}  # cannot be found by relaxing anything
         fallback: tuple[np.ndarray, np.ndarray, list[str]] | None = None
         for dropped in itertools.chain.from_iterable(
                 itertools.combinations(names, n) for n in range(len(names) + 1)):
