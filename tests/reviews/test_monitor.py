@@ -67,6 +67,12 @@ def test_alerts_are_saved_with_a_plot(tmp_path: Path) -> None:
         assert png.is_file() and png.read_bytes()[:4] == b"\x89PNG"
     assert len(load_alerts(tmp_path)) == len(found)
     assert load_alerts(tmp_path / "none") == []
+    stale = tmp_path / "alerts" / "alert_item_id_old_2020-01-01T00h_abcdef.png"
+    stale.write_bytes(b"\x89PNG")
+    again = run_alerts(scores, tmp_path)
+    assert not stale.exists()  # an earlier run's plot is not left behind
+    assert sorted(p.name for p in (tmp_path / "alerts").iterdir()) == sorted(
+        Path(a["plot"]).name for a in again)
 
 
 def test_a_chinese_group_plots_without_warnings(tmp_path: Path) -> None:

@@ -17,12 +17,15 @@ LEVELS = ("item_id", "brand", "category")
 
 def run_alerts(scores: pl.DataFrame, folder: Path, detector: SpikeDetector | None = None,
                every: str = "1w", plots: bool = True) -> list[dict[str, Any]]:
-    """Find alerts at every level present in ``scores``; write ``alerts.json`` (+ PNGs).
+    """Find alerts at every level present in ``scores``; write ``alerts.json`` (+ PNGs,
+    replacing those of the previous run).
 
     Returns the alerts, newest first, each with ``plot`` (path or ``None``).
     """
     detector = detector or SpikeDetector()
     found: list[dict[str, Any]] = []
+    for stale in (folder / "alerts").glob("alert_*.png"):  # plots of an earlier run
+        stale.unlink()
     for level in (lv for lv in LEVELS if lv in scores.columns):
         alerts, tested = find_alerts(scores, level, detector, every)
         for alert in alerts.to_dicts():
