@@ -140,3 +140,21 @@ def test_cue_words_inside_other_words_or_denied_are_no_tags() -> None:
     assert extract_tags_column(pl.Series(texts)).to_list() == [[]] * len(texts)
     assert extract_tags("红色真皮包 wooden box") == ["colour:red", "material:leather",
                                                  "material:wood"]
+
+
+def test_updates_are_tagged_against_the_stored_item() -> None:
+    stored = pl.DataFrame({"item_id": ["a"], "title": ["红色连衣裙"], "description": [None],
+                           "category": ["服装 > 连衣裙"],
+                           "attributes": ['{"tags":[{"odd":1},"sale","colour:red"]}']})
+    attrs_only = pl.DataFrame({"item_id": ["a"], "title": [None],
+                               "attributes": ['{"size":"L"}']}, schema_overrides={
+                                   "title": pl.String})
+    tagged = autotag_items(attrs_only, stored=stored)
+    assert json.loads(tagged["attributes"][0]) == {"size": "L", "tags": ["colour:red"]}
+    assert tagged["category"].to_list() == [None]  # the store keeps its category
+    stock_only = pl.DataFrame({"item_id": ["a"], "title": [None]},
+                              schema_overrides={"title": pl.String})
+    assert autotag_items(stock_only, stored=stored)["attributes"].to_list() == [None]
+    renamed = pl.DataFrame({"item_id": ["a"], "title": ["蓝色连衣裙"]})
+    tags = json.loads(autotag_items(renamed, stored=stored)["attributes"][0])["tags"]
+    assert tags == [{"odd": 1}, "sale", "colour:blue"]  # odd own tags do not crash it

@@ -118,10 +118,11 @@ def autotag_items(items: pl.DataFrame, classifier: CategoryClassifier | None = N
     >>> autotag_items(items)["attributes"][0]
     '{"size":"M","tags":["sale","colour:red","material:cotton"]}'
     """
-    # a row without text is a partial update (stock, price): nothing to tag, and its
-    # stored category and attributes must stay as they are; a text without a letter or
+    # a row without text or attributes is a partial update (stock, price): nothing to
+    # write, the store keeps its category and attributes; a text without a letter or
     # digit (emoji only) gives no category guess either
     has_text = [_WORD.search(t) is not None for t in item_texts(items)]
+    given_attributes = [a is not None and bool(a.strip()) for a in _attribute_texts(items)]
     given = items
     if stored is not None:
         items = keep_stored_fields(items, stored)
@@ -136,6 +137,8 @@ def autotag_items(items: pl.DataFrame, classifier: CategoryClassifier | None = N
                else [None] * items.height)
     predicted: list[str | None] = [None] * items.height
     confidence: list[float | None] = [None] * items.height
+    tag = [has_text[i] or (given_attributes[i] and _WORD.search(texts[i]) is not None)
+           for i in range(items.height)]  # attributes given: tagged from the stored text
     todo = [i for i, c in enumerate(current) if has_text[i] and (overwrite_category or not c)]
     if classifier is not None and todo:
         proba = classifier.predict_proba([texts[i] for i in todo])
@@ -145,19 +148,21 @@ def autotag_items(items: pl.DataFrame, classifier: CategoryClassifier | None = N
                 confidence[i] = float(proba[j].max())
     out_attrs: list[str | None] = []
     for i, raw in enumerate(raw_attributes):
-        if not has_text[i]:
-            out_attrs.append(raw if raw and raw.strip() else None)
+        if not tag[i]:
+            out_attrs.append(raw if given_attributes[i] else None)
             continue
         data = _json_object(raw, ids[i])
         own = data.get("tags")
         if from_store[i] and isinstance(own, list):  # found tags are found afresh
-            own = [tag for tag in own if tag not in TAGS]
+            own = [t for t in own if not (isinstance(t, str) and t in TAGS)]
         data["tags"] = _merged_tags(own, tags[i])
         score = confidence[i]
         if score is not None:
             data["category_confidence"] = round(score, 4)
         out_attrs.append(orjson.dumps(data).decode())
-    category = [p if p is not None else c for p, c in zip(predicted, current, strict=True)]
+    asked = (given["category"].cast(pl.String).to_list() if "category" in given.columns
+             else [None] * given.height)  # not the stored one: the store keeps that
+    category = [p if p is not None else c for p, c in zip(predicted, asked, strict=True)]
     return given.with_columns(pl.Series("attributes", out_attrs, dtype=pl.String),
                               pl.Series("category", category, dtype=pl.String))
 

@@ -24,8 +24,6 @@ def run_alerts(scores: pl.DataFrame, folder: Path, detector: SpikeDetector | Non
     """
     detector = detector or SpikeDetector()
     found: list[dict[str, Any]] = []
-    for stale in (folder / "alerts").glob("alert_*.png"):  # plots of an earlier run
-        stale.unlink()
     for level in (lv for lv in LEVELS if lv in scores.columns):
         alerts, tested = find_alerts(scores, level, detector, every)
         for alert in alerts.to_dicts():
@@ -37,6 +35,10 @@ def run_alerts(scores: pl.DataFrame, folder: Path, detector: SpikeDetector | Non
                "alerts": [_jsonable(a) for a in found]}
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "alerts.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False))
+    current = {Path(a["plot"]).name for a in found if a["plot"]}
+    for stale in (folder / "alerts").glob("alert_*.png"):  # plots of an earlier run
+        if stale.name not in current:
+            stale.unlink()
     return found
 
 

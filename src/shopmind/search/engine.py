@@ -191,6 +191,8 @@ class SearchEngine:
         fallback: tuple[np.ndarray, np.ndarray, list[str]] | None = None
         for dropped in itertools.chain.from_iterable(
                 itertools.combinations(names, n) for n in range(len(names) + 1)):
+            if fallback is not None and len(dropped) > 1:
+                break  # for the other words, one constraint at a time is enough to try
             current = understood
             for name in dropped:
                 current = current.without(name)

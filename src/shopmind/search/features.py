@@ -111,6 +111,8 @@ class DocumentTerms:
     def replace(self, rows: list[int], other: DocumentTerms) -> None:
         """Overwrite the terms of existing documents at ``rows``."""
         for i, row in enumerate(rows):
+            self.document_frequency.subtract(self.anywhere[row])
+            self.document_frequency.update(other.anywhere[i])
             self.title[row] = other.title[i]
             self.title_grams[row] = other.title_grams[i]
             self.anywhere[row] = other.anywhere[i]

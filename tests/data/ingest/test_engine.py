@@ -260,9 +260,10 @@ def test_quarantined_review_rows_keep_no_personal_data(store: Store, tmp_path: P
 
 def test_quarantined_user_pii_rows_keep_no_values(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "pii.csv"
-    path.write_text("user_id,name,email\n,张三,zhangsan at qq.com\n")  # no user_id
+    path.write_text("user_id,name,email\n,张三,zhangsan at qq.com\n"  # no user_id
+                    "u2,Han Meimei,han@example.com,13912345678\n")  # a field too many
     summary = ingest_file(store, path, shop_id="s", table="user_pii")
-    assert summary.quarantined == 1
-    row = store.read_table("s", "quarantine").row(0, named=True)
-    assert "张三" not in row["raw"] and "zhangsan" not in row["raw"]
-    assert "张三" not in row["reason"]
+    assert summary.quarantined >= 1
+    for row in store.read_table("s", "quarantine").iter_rows(named=True):
+        for kept in (row["raw"], row["reason"]):
+            assert not any(v in kept for v in ("张三", "zhangsan", "Han", "han@", "1391"))

@@ -59,5 +59,6 @@ def fill_missing_categories(store: Store, shop_id: str, *, backend: str = "use",
     filled = autotag_items(missing, classifier).with_columns(
         pl.lit(int(time.time() * 1_000_000), pl.Int64).alias("updated_at"))
     store.apply_chunk(shop_id, Chunk(frames={"items": filled}))
-    return CategoryFill(filled=filled.height, labelled=labelled.height,
+    return CategoryFill(filled=int(filled["category"].is_not_null().sum()),
+                        labelled=labelled.height,
                         categories=n_categories)

@@ -349,9 +349,10 @@ def _scrub_rejected(rejected: pl.DataFrame, table: str) -> pl.DataFrame:
     the user to fix, never with personal data in it. A ``user_pii`` row is personal data
     throughout (names have no pattern to find), so its values are not kept at all."""
     if table == "user_pii" and not rejected.is_empty():
-        return rejected.with_columns(
+        rejected = rejected.with_columns(
             pl.lit('{"withheld": "user_pii values are not kept in the quarantine"}')
-            .alias("raw"), pl.col("reason").str.replace(r", got .*$", ""))
+            .alias("raw"),
+            pl.col("reason").map_elements(_reason_kind, return_dtype=pl.String))
     return scrub_column(scrub_column(rejected, "raw"), "reason")
 
 
