@@ -139,6 +139,9 @@ def test_classify_zero_shot_from_category_names(tmp_path: Path) -> None:
         assert "Electronics > Chargers" in result.output
     one = runner.invoke(app, [*base, "classify", "x", "--categories", "Dresses"])
     assert one.exit_code != 0 and "at least 2 category names" in str(one.exception)
+    missing = runner.invoke(app, [*base, "classify", "x", "--categories",
+                                  f"@{tmp_path / 'none.txt'}"])
+    assert missing.exit_code != 0 and "file not found" in str(missing.exception)
 
 
 def test_eval_sentiment_names_a_missing_column_and_a_missing_file(tmp_path: Path) -> None:
